@@ -286,6 +286,16 @@ impl Event for DlqRecord {
     const SUBJECT: &'static str = subjects::DLQ_PREFIX;
 }
 
+/// The output type of a sink stage (the store), which publishes nothing.
+/// It has no values, so a sink's `handle` can only return an empty list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum NoOutput {}
+
+impl Event for NoOutput {
+    const KIND: &'static str = "none";
+    const SUBJECT: &'static str = "";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ pub mod subjects;
 pub use article::{Article, Enrichment, Entity, EntityLabel};
 pub use error::{DecodeError, StageError};
 pub use event::{
-    DlqRecord, Enriched, Envelope, Event, Fetched, CharsetSource, Parsed, UrlRequest,
+    CharsetSource, DlqRecord, Enriched, Envelope, Event, Fetched, NoOutput, Parsed, UrlRequest,
     SCHEMA_VERSION,
 };
 pub use ids::{article_id, normalize_url, short_hash, UrlError};
