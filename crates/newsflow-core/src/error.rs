@@ -31,12 +31,19 @@ pub enum StageError {
 impl StageError {
     /// A transient failure.
     pub fn retry(kind: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Retry { kind: kind.into(), reason: reason.into(), after: None }
+        Self::Retry {
+            kind: kind.into(),
+            reason: reason.into(),
+            after: None,
+        }
     }
 
     /// A permanent failure.
     pub fn reject(kind: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Reject { kind: kind.into(), reason: reason.into() }
+        Self::Reject {
+            kind: kind.into(),
+            reason: reason.into(),
+        }
     }
 
     /// The machine-readable code.

@@ -84,7 +84,10 @@ fn decode_strict<T: Event>(payload: &[u8]) -> Result<Envelope<T>, DecodeError> {
     let header: Header =
         serde_json::from_slice(payload).map_err(|e| DecodeError::Malformed(e.to_string()))?;
     if header.kind != T::KIND {
-        return Err(DecodeError::WrongType { expected: T::KIND, got: truncate(&header.kind) });
+        return Err(DecodeError::WrongType {
+            expected: T::KIND,
+            got: truncate(&header.kind),
+        });
     }
     if header.version != SCHEMA_VERSION {
         return Err(DecodeError::WrongVersion {
@@ -133,7 +136,9 @@ impl Event for UrlRequest {
     /// Forgiving input: a bare URL as the whole payload, a JSON object
     /// `{"url","tags","force"}` (optionally with `trace_id`), or a full envelope.
     fn decode(payload: &[u8], fallback_trace_id: &str) -> Result<Envelope<Self>, DecodeError> {
-        let text = std::str::from_utf8(payload).map_err(|_| DecodeError::NotUtf8)?.trim();
+        let text = std::str::from_utf8(payload)
+            .map_err(|_| DecodeError::NotUtf8)?
+            .trim();
         if text.is_empty() {
             return Err(DecodeError::Empty);
         }
@@ -144,7 +149,11 @@ impl Event for UrlRequest {
             } else {
                 let input: UrlRequestInput = serde_json::from_str(text)
                     .map_err(|e| DecodeError::Malformed(e.to_string()))?;
-                let request = UrlRequest { url: input.url, tags: input.tags, force: input.force };
+                let request = UrlRequest {
+                    url: input.url,
+                    tags: input.tags,
+                    force: input.force,
+                };
                 (request, input.trace_id)
             }
         } else if text.contains(char::is_whitespace) {
@@ -152,7 +161,14 @@ impl Event for UrlRequest {
                 "a bare-URL payload must be one URL with no spaces; send JSON for more".into(),
             ));
         } else {
-            (UrlRequest { url: text.to_string(), tags: Vec::new(), force: false }, None)
+            (
+                UrlRequest {
+                    url: text.to_string(),
+                    tags: Vec::new(),
+                    force: false,
+                },
+                None,
+            )
         };
         let normalized = normalize_url(&request.url)?;
         let id = article_id(&normalized);
@@ -325,22 +341,49 @@ mod tests {
 
     #[test]
     fn bad_requests_are_poison() {
-        assert_eq!(UrlRequest::decode(b"", "t").unwrap_err(), DecodeError::Empty);
-        assert_eq!(UrlRequest::decode(&[0xff, 0xfe, 0x00], "t").unwrap_err(), DecodeError::NotUtf8);
-        assert!(matches!(UrlRequest::decode(b"{\"uri\":1}", "t"), Err(DecodeError::Malformed(_))));
-        assert!(matches!(UrlRequest::decode(b"gopher://x", "t"), Err(DecodeError::BadUrl(_))));
-        assert!(matches!(UrlRequest::decode(b"two urls here", "t"), Err(DecodeError::Malformed(_))));
+        assert_eq!(
+            UrlRequest::decode(b"", "t").unwrap_err(),
+            DecodeError::Empty
+        );
+        assert_eq!(
+            UrlRequest::decode(&[0xff, 0xfe, 0x00], "t").unwrap_err(),
+            DecodeError::NotUtf8
+        );
+        assert!(matches!(
+            UrlRequest::decode(b"{\"uri\":1}", "t"),
+            Err(DecodeError::Malformed(_))
+        ));
+        assert!(matches!(
+            UrlRequest::decode(b"gopher://x", "t"),
+            Err(DecodeError::BadUrl(_))
+        ));
+        assert!(matches!(
+            UrlRequest::decode(b"two urls here", "t"),
+            Err(DecodeError::Malformed(_))
+        ));
     }
 
     #[test]
     fn strict_decode_checks_type_and_version() {
-        let env = Envelope::new("id", "tr", Parsed { article: Article::default() });
+        let env = Envelope::new(
+            "id",
+            "tr",
+            Parsed {
+                article: Article::default(),
+            },
+        );
         let bytes = env.to_bytes();
         assert_eq!(Parsed::decode(&bytes, "x").unwrap(), env);
-        assert!(matches!(Fetched::decode(&bytes, "x"), Err(DecodeError::WrongType { .. })));
+        assert!(matches!(
+            Fetched::decode(&bytes, "x"),
+            Err(DecodeError::WrongType { .. })
+        ));
         let mut value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         value["version"] = 99.into();
         let bytes = serde_json::to_vec(&value).unwrap();
-        assert!(matches!(Parsed::decode(&bytes, "x"), Err(DecodeError::WrongVersion { got: 99, .. })));
+        assert!(matches!(
+            Parsed::decode(&bytes, "x"),
+            Err(DecodeError::WrongVersion { got: 99, .. })
+        ));
     }
 }

@@ -23,9 +23,31 @@ pub enum UrlError {
 /// Query parameters that identify a campaign or a click, not a page. Removing
 /// them makes the same article shared through different channels one id.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "igshid", "mc_cid",
-    "mc_eid", "_ga", "_gl", "ocid", "cmpid", "xtor", "at_medium", "at_campaign", "ns_source",
-    "ns_mchannel", "ns_campaign", "ref_src", "s_cid", "twclid", "ttclid", "li_fat_id",
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "ocid",
+    "cmpid",
+    "xtor",
+    "at_medium",
+    "at_campaign",
+    "ns_source",
+    "ns_mchannel",
+    "ns_campaign",
+    "ref_src",
+    "s_cid",
+    "twclid",
+    "ttclid",
+    "li_fat_id",
 ];
 
 fn is_tracking(name: &str) -> bool {
@@ -83,7 +105,11 @@ mod tests {
     use super::*;
 
     fn check(input: &str, expect: &str) {
-        assert_eq!(normalize_url(input).unwrap().as_str(), expect, "input: {input}");
+        assert_eq!(
+            normalize_url(input).unwrap().as_str(),
+            expect,
+            "input: {input}"
+        );
     }
 
     #[test]
@@ -92,15 +118,23 @@ mod tests {
             "HTTP://News.Abamako.COM:80/h/300961.html?utm_source=x&b=2&a=1#top",
             "http://news.abamako.com/h/300961.html?a=1&b=2",
         );
-        check("https://example.com:443/a/./b/../c", "https://example.com/a/c");
-        check("https://example.com/a?fbclid=1&gclid=2", "https://example.com/a");
+        check(
+            "https://example.com:443/a/./b/../c",
+            "https://example.com/a/c",
+        );
+        check(
+            "https://example.com/a?fbclid=1&gclid=2",
+            "https://example.com/a",
+        );
         check("  https://example.com/  ", "https://example.com/");
     }
 
     #[test]
     fn same_article_same_id() {
         let a = article_id(&normalize_url("http://news.abamako.com/h/300961.html").unwrap());
-        let b = article_id(&normalize_url("http://NEWS.abamako.com/h/300961.html?utm_medium=rss#c").unwrap());
+        let b = article_id(
+            &normalize_url("http://NEWS.abamako.com/h/300961.html?utm_medium=rss#c").unwrap(),
+        );
         assert_eq!(a, b);
         assert_eq!(a.len(), 16);
         let c = article_id(&normalize_url("http://news.abamako.com/h/300962.html").unwrap());
@@ -109,9 +143,21 @@ mod tests {
 
     #[test]
     fn refuses_non_http() {
-        assert!(matches!(normalize_url("ftp://x.org/a"), Err(UrlError::Scheme(_))));
-        assert!(matches!(normalize_url("javascript:alert(1)"), Err(UrlError::Scheme(_))));
-        assert!(matches!(normalize_url("not a url"), Err(UrlError::Invalid { .. })));
-        assert!(matches!(normalize_url("file:///etc/passwd"), Err(UrlError::Scheme(_))));
+        assert!(matches!(
+            normalize_url("ftp://x.org/a"),
+            Err(UrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            normalize_url("javascript:alert(1)"),
+            Err(UrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            normalize_url("not a url"),
+            Err(UrlError::Invalid { .. })
+        ));
+        assert!(matches!(
+            normalize_url("file:///etc/passwd"),
+            Err(UrlError::Scheme(_))
+        ));
     }
 }

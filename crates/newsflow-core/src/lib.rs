@@ -14,10 +14,10 @@ pub mod subjects;
 pub use article::{Article, Enrichment, Entity, EntityLabel};
 pub use error::{DecodeError, StageError};
 pub use event::{
-    CharsetSource, DlqRecord, Enriched, Envelope, Event, Fetched, NoOutput, Parsed, UrlRequest,
-    SCHEMA_VERSION,
+    CharsetSource, DlqRecord, Enriched, Envelope, Event, Fetched, NoOutput, Parsed, SCHEMA_VERSION,
+    UrlRequest,
 };
-pub use ids::{article_id, normalize_url, short_hash, UrlError};
+pub use ids::{UrlError, article_id, normalize_url, short_hash};
 
 use std::future::Future;
 

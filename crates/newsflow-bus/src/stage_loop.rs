@@ -1,0 +1,453 @@
+//! The transport loop of a stage, kept apart from per-message logic so the
+//! delivery policy lives in one place and stages stay pure.
+//!
+//! Every message ends in exactly one of: ack (outputs stored), nak with a
+//! delay (transient failure, attempts left), or term after its DLQ record
+//! is stored (poison, refusal, attempts exhausted). If the DLQ publish itself
+//! fails the message is NAKed instead: a message is never terminated without
+//! a record of why.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_nats::jetstream::{self, AckKind, consumer};
+use bytes::Bytes;
+use chrono::Utc;
+use futures::{FutureExt, StreamExt};
+use newsflow_core::{DlqRecord, Envelope, Event, Stage, StageError, subjects};
+use tracing::{Instrument, debug, info, info_span, warn};
+
+use crate::{Bus, BusError, blob};
+
+/// Counters of one `run_stage` call, for tests and the shutdown log line.
+#[derive(Debug, Default)]
+pub struct StageStats {
+    /// Messages acked after their outputs were stored.
+    pub acked: AtomicU64,
+    /// Messages NAKed for a later retry.
+    pub retried: AtomicU64,
+    /// Messages terminated after a DLQ record.
+    pub dead_lettered: AtomicU64,
+}
+
+struct Delivery {
+    stream: String,
+    sequence: u64,
+    delivered: u64,
+}
+
+enum Outcome {
+    Ack,
+    Nak(Duration),
+    DeadLetter {
+        kind: String,
+        message: String,
+        article_id: Option<String>,
+        trace_id: Option<String>,
+    },
+}
+
+impl Bus {
+    /// Run `stage` on its input subject until `shutdown` resolves, then stop
+    /// pulling, finish the messages in flight, and return.
+    ///
+    /// Replicas of a stage (in this process or others) share one durable
+    /// consumer named after the stage, so each message goes to one of them.
+    pub async fn run_stage<S: Stage>(
+        &self,
+        stage: Arc<S>,
+        shutdown: impl Future<Output = ()> + Send,
+    ) -> Result<Arc<StageStats>, BusError> {
+        let stats = Arc::new(StageStats::default());
+        let shutdown = shutdown.boxed().shared();
+        let settings = self.config().consumer.clone();
+        let consumer = self.stage_consumer::<S>().await?;
+        info!(stage = S::NAME, subject = S::In::SUBJECT, "stage started");
+        loop {
+            let messages = consumer
+                .stream()
+                .max_messages_per_batch(settings.max_in_flight)
+                .heartbeat(Duration::from_secs(5))
+                .expires(Duration::from_secs(30))
+                .messages()
+                .await;
+            let messages = match messages {
+                Ok(m) => m,
+                Err(e) => {
+                    warn!(stage = S::NAME, error = %e, "cannot pull; retrying in 1 s");
+                    tokio::select! {
+                        _ = shutdown.clone() => break,
+                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    }
+                }
+            };
+            messages
+                .take_until(shutdown.clone())
+                .for_each_concurrent(settings.max_in_flight, |item| {
+                    let stage = stage.clone();
+                    let stats = stats.clone();
+                    async move {
+                        match item {
+                            Ok(message) => self.process(&*stage, message, &stats).await,
+                            // Missed heartbeats and similar: the pull stream
+                            // recovers by itself; nothing was delivered.
+                            Err(e) => debug!(stage = S::NAME, error = %e, "pull stream notice"),
+                        }
+                    }
+                })
+                .await;
+            if shutdown.clone().now_or_never().is_some() {
+                break;
+            }
+            warn!(stage = S::NAME, "message stream ended; resubscribing");
+        }
+        info!(
+            stage = S::NAME,
+            acked = stats.acked.load(Ordering::Relaxed),
+            retried = stats.retried.load(Ordering::Relaxed),
+            dead_lettered = stats.dead_lettered.load(Ordering::Relaxed),
+            "stage stopped"
+        );
+        Ok(stats)
+    }
+
+    async fn stage_consumer<S: Stage>(&self) -> Result<consumer::PullConsumer, BusError> {
+        let s = &self.config().consumer;
+        let stream_name = subjects::stream_for(S::In::SUBJECT)
+            .ok_or_else(|| BusError::Topology(format!("no stream for {}", S::In::SUBJECT)))?;
+        let stream = self
+            .js()
+            .get_stream(stream_name)
+            .await
+            .map_err(|e| BusError::Topology(format!("stream {stream_name}: {e}")))?;
+        // create_consumer creates or updates the durable, so a changed
+        // ack_wait or max_deliver takes effect on restart.
+        stream
+            .create_consumer(consumer::pull::Config {
+                durable_name: Some(S::NAME.to_string()),
+                description: Some(format!("newsflow {} stage", S::NAME)),
+                filter_subject: S::In::SUBJECT.to_string(),
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: Duration::from_secs(s.ack_wait_secs),
+                max_deliver: s.max_deliver,
+                max_ack_pending: s.max_ack_pending,
+                num_replicas: self.config().replicas,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| BusError::Topology(format!("consumer {}: {e}", S::NAME)))
+    }
+
+    async fn process<S: Stage>(&self, stage: &S, message: jetstream::Message, stats: &StageStats) {
+        let delivery = match message.info() {
+            Ok(i) => Delivery {
+                stream: i.stream.to_string(),
+                sequence: i.stream_sequence,
+                delivered: u64::try_from(i.delivered).unwrap_or(1),
+            },
+            Err(e) => {
+                warn!(stage = S::NAME, error = %e, "message without JetStream metadata; ignored");
+                return;
+            }
+        };
+        let payload = match blob::resolve(self.js(), &message.message).await {
+            Ok(p) => p,
+            Err(e) => {
+                let outcome = self.retry_or_give_up::<S>(
+                    &delivery,
+                    StageError::retry("blob", e.to_string()),
+                    None,
+                    None,
+                );
+                let payload = message.message.payload.clone();
+                return self
+                    .finish::<S>(&message, &delivery, outcome, payload, stats)
+                    .await;
+            }
+        };
+        let fallback_trace =
+            newsflow_core::short_hash(&format!("{}:{}", delivery.stream, delivery.sequence));
+        let outcome = match S::In::decode(&payload, &fallback_trace) {
+            Err(e) => Outcome::DeadLetter {
+                kind: e.kind().to_string(),
+                message: e.to_string(),
+                article_id: None,
+                trace_id: None,
+            },
+            Ok(input) => {
+                let span = info_span!(
+                    "message",
+                    stage = S::NAME,
+                    article_id = %input.article_id,
+                    trace_id = %input.trace_id,
+                    seq = delivery.sequence,
+                    attempt = delivery.delivered,
+                );
+                self.handle::<S>(stage, &message, &delivery, input)
+                    .instrument(span)
+                    .await
+            }
+        };
+        self.finish::<S>(&message, &delivery, outcome, payload, stats)
+            .await;
+    }
+
+    async fn handle<S: Stage>(
+        &self,
+        stage: &S,
+        message: &jetstream::Message,
+        delivery: &Delivery,
+        input: Envelope<S::In>,
+    ) -> Outcome {
+        let article_id = input.article_id.clone();
+        let trace_id = input.trace_id.clone();
+        let work = AssertUnwindSafe(stage.handle(input)).catch_unwind();
+        let result = with_progress(message, self.progress_interval(), work).await;
+        let outputs = match result {
+            Err(_) => {
+                return Outcome::DeadLetter {
+                    kind: "panic".into(),
+                    message: format!("the {} stage panicked on this input", S::NAME),
+                    article_id: Some(article_id),
+                    trace_id: Some(trace_id),
+                };
+            }
+            Ok(Err(error)) => {
+                return self.retry_or_give_up::<S>(
+                    delivery,
+                    error,
+                    Some(article_id),
+                    Some(trace_id),
+                );
+            }
+            Ok(Ok(outputs)) => outputs,
+        };
+        for (index, output) in outputs.iter().enumerate() {
+            // Derived from the input's place in its stream, so a redelivery
+            // after a crash between publish and ack republishes the same id
+            // and JetStream drops the copy.
+            let msg_id = format!(
+                "{}:{}:{}:{}:{}",
+                S::Out::KIND,
+                output.article_id,
+                delivery.stream,
+                delivery.sequence,
+                index
+            );
+            if let Err(e) = self.publish(output, &msg_id).await {
+                warn!(error = %e, "output publish failed; will retry");
+                return self.retry_or_give_up::<S>(
+                    delivery,
+                    StageError::retry("publish", e.to_string()),
+                    Some(article_id),
+                    Some(trace_id),
+                );
+            }
+        }
+        Outcome::Ack
+    }
+
+    fn retry_or_give_up<S: Stage>(
+        &self,
+        delivery: &Delivery,
+        error: StageError,
+        article_id: Option<String>,
+        trace_id: Option<String>,
+    ) -> Outcome {
+        let settings = &self.config().consumer;
+        match error {
+            StageError::Reject { kind, reason } => Outcome::DeadLetter {
+                kind,
+                message: reason,
+                article_id,
+                trace_id,
+            },
+            StageError::Retry {
+                kind,
+                reason,
+                after,
+            } => {
+                if i64::try_from(delivery.delivered).unwrap_or(i64::MAX) >= settings.max_deliver {
+                    Outcome::DeadLetter {
+                        kind: "retries_exhausted".into(),
+                        message: format!(
+                            "gave up after {} attempts; last error {kind}: {reason}",
+                            delivery.delivered
+                        ),
+                        article_id,
+                        trace_id,
+                    }
+                } else {
+                    let delay = settings
+                        .backoff(delivery.delivered)
+                        .max(after.unwrap_or_default());
+                    warn!(
+                        kind,
+                        reason,
+                        delay_ms = delay.as_millis() as u64,
+                        "transient failure"
+                    );
+                    Outcome::Nak(delay)
+                }
+            }
+        }
+    }
+
+    async fn finish<S: Stage>(
+        &self,
+        message: &jetstream::Message,
+        delivery: &Delivery,
+        outcome: Outcome,
+        payload: Bytes,
+        stats: &StageStats,
+    ) {
+        let result = match outcome {
+            Outcome::Ack => {
+                stats.acked.fetch_add(1, Ordering::Relaxed);
+                message.double_ack().await
+            }
+            Outcome::Nak(delay) => {
+                stats.retried.fetch_add(1, Ordering::Relaxed);
+                message.ack_with(AckKind::Nak(Some(delay))).await
+            }
+            Outcome::DeadLetter {
+                kind,
+                message: reason,
+                article_id,
+                trace_id,
+            } => {
+                warn!(stage = S::NAME, kind, reason, "dead-lettering message");
+                let record = dlq_record::<S>(
+                    message, delivery, &payload, kind, reason, article_id, trace_id,
+                );
+                match self.publish_dlq(S::NAME, delivery, &record).await {
+                    Ok(()) => {
+                        stats.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                        message.double_ack_with(AckKind::Term).await
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "DLQ publish failed; NAKing so nothing is lost");
+                        stats.retried.fetch_add(1, Ordering::Relaxed);
+                        let delay = self.config().consumer.backoff(delivery.delivered);
+                        message.ack_with(AckKind::Nak(Some(delay))).await
+                    }
+                }
+            }
+        };
+        if let Err(e) = result {
+            // The server will redeliver after ack_wait; outputs are deduplicated.
+            warn!(stage = S::NAME, error = %e, "acknowledgement failed; the message will be redelivered");
+        }
+    }
+
+    async fn publish_dlq(
+        &self,
+        stage: &str,
+        delivery: &Delivery,
+        record: &Envelope<DlqRecord>,
+    ) -> Result<(), BusError> {
+        let msg_id = format!("dlq:{stage}:{}:{}", delivery.stream, delivery.sequence);
+        self.publish_bytes(
+            &subjects::dlq(stage),
+            Bytes::from(record.to_bytes()),
+            &msg_id,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    fn progress_interval(&self) -> Duration {
+        Duration::from_secs(self.config().consumer.ack_wait_secs.max(3) / 3)
+    }
+}
+
+/// Run `work`, telling the server every `interval` that the message is still
+/// being worked on, so a slow page is not redelivered to another replica.
+async fn with_progress<F: Future>(
+    message: &jetstream::Message,
+    interval: Duration,
+    work: F,
+) -> F::Output {
+    let mut work = std::pin::pin!(work);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = ticker.tick() => {
+                if let Err(e) = message.ack_with(AckKind::Progress).await {
+                    debug!(error = %e, "progress ack failed");
+                }
+            }
+        }
+    }
+}
+
+fn dlq_record<S: Stage>(
+    message: &jetstream::Message,
+    delivery: &Delivery,
+    payload: &[u8],
+    error_kind: String,
+    reason: String,
+    article_id: Option<String>,
+    trace_id: Option<String>,
+) -> Envelope<DlqRecord> {
+    let (original, original_base64) = match std::str::from_utf8(payload) {
+        Ok(text) => (Some(text.to_string()), None),
+        Err(_) => (None, Some(base64_encode(payload))),
+    };
+    let record = DlqRecord {
+        stage: S::NAME.to_string(),
+        subject: message.subject.to_string(),
+        stream_sequence: delivery.sequence,
+        error_kind,
+        message: reason,
+        attempts: delivery.delivered,
+        time: Utc::now(),
+        article_id: article_id.clone(),
+        trace_id: trace_id.clone(),
+        original,
+        original_base64,
+    };
+    Envelope::new(
+        article_id.unwrap_or_default(),
+        trace_id.unwrap_or_default(),
+        record,
+    )
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(super::base64_encode(b""), "");
+        assert_eq!(super::base64_encode(b"f"), "Zg==");
+        assert_eq!(super::base64_encode(b"fo"), "Zm8=");
+        assert_eq!(super::base64_encode(b"foo"), "Zm9v");
+        assert_eq!(super::base64_encode(b"foobar"), "Zm9vYmFy");
+    }
+}
