@@ -28,7 +28,8 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, message::PublishMessage};
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use futures::StreamExt;
+use futures::stream::BoxStream;
 use newsflow_core::{Envelope, Event};
 
 /// A connection to NATS with JetStream, plus the settings streams and
@@ -149,7 +150,7 @@ impl Bus {
         &self,
         subject: &str,
         from_start: bool,
-    ) -> Result<impl Stream<Item = Result<Received, BusError>> + use<>, BusError> {
+    ) -> Result<BoxStream<'static, Result<Received, BusError>>, BusError> {
         let stream_name = newsflow_core::subjects::stream_for(subject)
             .ok_or_else(|| BusError::Topology(format!("no stream carries {subject}")))?;
         let stream = self.js.get_stream(stream_name).await.map_err(|e| {
@@ -175,19 +176,21 @@ impl Bus {
             .await
             .map_err(|e| BusError::Topology(e.to_string()))?;
         let js = self.js.clone();
-        Ok(messages.then(move |item| {
-            let js = js.clone();
-            async move {
-                let message = item.map_err(|e| BusError::Consume(e.to_string()))?;
-                let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
-                let payload = blob::resolve(&js, &message.message).await?;
-                Ok(Received {
-                    subject: message.subject.to_string(),
-                    sequence,
-                    payload,
-                })
-            }
-        }))
+        Ok(messages
+            .then(move |item| {
+                let js = js.clone();
+                async move {
+                    let message = item.map_err(|e| BusError::Consume(e.to_string()))?;
+                    let sequence = message.info().map(|i| i.stream_sequence).unwrap_or(0);
+                    let payload = blob::resolve(&js, &message.message).await?;
+                    Ok(Received {
+                        subject: message.subject.to_string(),
+                        sequence,
+                        payload,
+                    })
+                }
+            })
+            .boxed())
     }
 
     /// Flush pending publishes and close the connection.

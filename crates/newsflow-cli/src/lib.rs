@@ -1,0 +1,12 @@
+//! The `newsflow` command's library half: configuration, the wiring of
+//! stages to the bus, the local demo and the printing of articles.
+//!
+//! It holds glue only. The logic of each stage lives in its own crate, the
+//! delivery policy in `newsflow-bus`; this crate builds the real clients
+//! (NATS, HTTP, SQLite) and hands them over.
+
+pub mod config;
+pub mod demo;
+pub mod offline;
+pub mod pipeline;
+pub mod print;

@@ -1,0 +1,491 @@
+//! `newsflow`: one binary for every service and tool of the pipeline.
+//! Parses arguments, builds the configuration, and hands over to the
+//! library; errors are printed once, here.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use newsflow_cli::config::AppConfig;
+use newsflow_cli::pipeline::{self, StageName};
+use newsflow_core::{Enriched, Event, UrlRequest, subjects};
+use newsflow_store::ArticleStore as _;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "newsflow",
+    version,
+    about = "News-article URLs in, structured enriched articles out, over NATS JetStream."
+)]
+struct Cli {
+    /// Configuration file (TOML); see config/default.toml for every setting.
+    #[arg(long, global = true, env = "NEWSFLOW_CONFIG")]
+    config: Option<PathBuf>,
+    /// NATS server URL.
+    #[arg(long, global = true, env = "NATS_URL")]
+    nats: Option<String>,
+    /// Database: a SQLite path or sqlite:// URL.
+    #[arg(long, global = true, env = "NEWSFLOW_DB")]
+    db: Option<String>,
+    /// Log JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole pipeline locally: a nats-server child (unless --nats is
+    /// given), every stage, and the SQLite store.
+    Up {
+        /// Also serve the pages in --seeds from a loopback site, publish
+        /// them, print each enriched article, and exit.
+        #[arg(long)]
+        demo: bool,
+        /// Folder of demo pages.
+        #[arg(long, default_value = "seeds")]
+        seeds: PathBuf,
+    },
+    /// Run the fetch stage as a service.
+    Fetch,
+    /// Run the parse stage as a service.
+    Parse,
+    /// Run the enrich stage as a service.
+    Enrich,
+    /// Run the store stage as a service.
+    Store,
+    /// Publish URLs to newsflow.urls.
+    Publish {
+        /// URLs; `-` reads them from stdin, one per line.
+        urls: Vec<String>,
+        /// Read URLs from a file, one per line.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        /// Tag carried to the stored article (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Fetch again even if fetched recently.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Follow enriched articles as they are produced.
+    Tail {
+        /// Print the whole event as one JSON line.
+        #[arg(long)]
+        json: bool,
+        /// Start from the oldest stored article instead of new ones.
+        #[arg(long)]
+        from_start: bool,
+        /// Exit after this many articles.
+        #[arg(long)]
+        count: Option<usize>,
+    },
+    /// Query the store.
+    Search {
+        /// Full-text query (accents and case ignored).
+        query: Option<String>,
+        /// Only articles in this language (two letters).
+        #[arg(long)]
+        lang: Option<String>,
+        /// Only articles naming this entity (canonical name).
+        #[arg(long)]
+        entity: Option<String>,
+        /// Only articles published on or after this date (YYYY-MM-DD).
+        #[arg(long)]
+        since: Option<String>,
+        /// Most results.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        /// JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Offline: HTML file(s) → one JSON line per file (the parsed article
+    /// plus "file"). `-` reads stdin.
+    Extract {
+        /// URL of the page(s), for relative links and URL dates.
+        #[arg(long)]
+        url: Option<String>,
+        /// HTML files (gzipped files are accepted).
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Offline: JSON lines {"id","text","lang"?} or parsed articles →
+    /// JSON lines of enrichment (offsets in Unicode scalar values).
+    Annotate {
+        /// Input file; `-` or nothing reads stdin.
+        file: Option<String>,
+    },
+    /// Streams, consumer lag, redeliveries and DLQ counts.
+    Status {
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    newsflow_runtime::init_tracing(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<AppConfig> {
+    let mut cfg = AppConfig::load(cli.config.as_deref())?;
+    if let Some(url) = &cli.nats {
+        cfg.nats.url = url.clone();
+    }
+    if let Some(db) = &cli.db {
+        cfg.store.db = db.clone();
+    }
+    Ok(cfg)
+}
+
+/// Cancelled on SIGINT/SIGTERM.
+fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        newsflow_runtime::shutdown_signal().await;
+        t.cancel();
+    });
+    token
+}
+
+async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    let cfg = load_config(&cli)?;
+    let ok = std::process::ExitCode::SUCCESS;
+    match cli.command {
+        Command::Up { demo, seeds } => {
+            up(cfg, cli.nats.is_some(), demo, seeds).await?;
+        }
+        Command::Fetch => service(cfg, StageName::Fetch).await?,
+        Command::Parse => service(cfg, StageName::Parse).await?,
+        Command::Enrich => service(cfg, StageName::Enrich).await?,
+        Command::Store => service(cfg, StageName::Store).await?,
+        Command::Publish {
+            urls,
+            file,
+            tags,
+            force,
+        } => publish(cfg, urls, file, tags, force).await?,
+        Command::Tail {
+            json,
+            from_start,
+            count,
+        } => tail(cfg, json, from_start, count).await?,
+        Command::Search {
+            query,
+            lang,
+            entity,
+            since,
+            limit,
+            json,
+        } => {
+            let store = newsflow_store::SqliteStore::open(&cfg.store)
+                .await
+                .with_context(|| format!("cannot open the store at {}", cfg.store.db))?;
+            let q = newsflow_store::SearchQuery {
+                text: query,
+                lang,
+                entity,
+                since,
+                limit,
+            };
+            let hits = store.search(&q).await?;
+            let mut out = std::io::stdout().lock();
+            for hit in &hits {
+                if json {
+                    serde_json::to_writer(&mut out, hit)?;
+                    writeln!(out)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{}  {:<10}  {:<2}  {}  ({})",
+                        hit.article_id,
+                        hit.published.as_deref().unwrap_or("-"),
+                        hit.lang.as_deref().unwrap_or("-"),
+                        hit.title.as_deref().unwrap_or("(no title)"),
+                        hit.site_name.as_deref().unwrap_or("-"),
+                    )?;
+                }
+            }
+            if !json {
+                eprintln!("{} result(s)", hits.len());
+            }
+        }
+        Command::Extract { url, files } => {
+            let mut out = std::io::stdout().lock();
+            let mut failed = 0;
+            for file in &files {
+                match newsflow_cli::offline::extract_file(file, url.as_deref()) {
+                    Ok(value) => {
+                        serde_json::to_writer(&mut out, &value)?;
+                        writeln!(out)?;
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("error: {file}: {e:#}");
+                    }
+                }
+            }
+            if failed > 0 {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Annotate { file } => {
+            let enrich = newsflow_enrich::Enrich::new(cfg.enrich.clone());
+            let input: Box<dyn BufRead> = match file.as_deref() {
+                None | Some("-") => Box::new(BufReader::new(std::io::stdin())),
+                Some(path) => Box::new(BufReader::new(
+                    std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?,
+                )),
+            };
+            let errors =
+                newsflow_cli::offline::annotate_stream(input, std::io::stdout().lock(), &enrich)?;
+            if errors > 0 {
+                eprintln!("{errors} line(s) could not be annotated (see their \"error\" field)");
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
+        Command::Status { json } => return status(cfg, json).await,
+    }
+    Ok(ok)
+}
+
+async fn service(cfg: AppConfig, name: StageName) -> anyhow::Result<()> {
+    let bus = pipeline::connect(&cfg).await?;
+    let shutdown = shutdown_token();
+    pipeline::run_one(&cfg, &bus, name, shutdown).await?;
+    bus.drain().await?;
+    Ok(())
+}
+
+async fn up(
+    mut cfg: AppConfig,
+    external_nats: bool,
+    demo: bool,
+    seeds: PathBuf,
+) -> anyhow::Result<()> {
+    // A local server unless the user pointed us at one.
+    let _server = if external_nats {
+        None
+    } else {
+        let dir = PathBuf::from(&cfg.up.data_dir).join("nats");
+        // The demo takes any free port so it never collides with a server
+        // already running on 4222.
+        let port = if demo { 0 } else { cfg.up.nats_port };
+        let server = newsflow_runtime::NatsServerProcess::start(port, &dir, &[])
+            .with_context(|| format!("cannot start nats-server on port {port}; if one is already running, pass --nats nats://127.0.0.1:{port}"))?;
+        eprintln!(
+            "nats-server listening on {} (data in {})",
+            server.url(),
+            dir.display()
+        );
+        cfg.nats.url = server.url();
+        Some(server)
+    };
+    let shutdown = shutdown_token();
+    let site = if demo {
+        // The demo site is on loopback, which the SSRF guard refuses unless allowed.
+        cfg.fetch.allow.push("127.0.0.1".into());
+        Some(newsflow_cli::demo::serve_seeds(&seeds).await?)
+    } else {
+        None
+    };
+    let bus = pipeline::connect(&cfg).await?;
+    eprintln!(
+        "pipeline running: store {}; publish with `newsflow publish URL`, follow with `newsflow tail`; Ctrl-C stops",
+        cfg.store.db
+    );
+    let stages = {
+        let (cfg, bus, shutdown) = (cfg.clone(), bus.clone(), shutdown.clone());
+        tokio::spawn(async move { pipeline::run_all(&cfg, &bus, shutdown).await })
+    };
+    if let Some((_site, urls)) = &site {
+        let result =
+            newsflow_cli::demo::publish_and_print(&bus, urls, Duration::from_secs(60)).await;
+        shutdown.cancel();
+        let stages_result = stages.await.context("stage task")?;
+        bus.drain().await?;
+        result?;
+        stages_result?;
+    } else {
+        stages.await.context("stage task")??;
+        bus.drain().await?;
+    }
+    eprintln!("stopped cleanly");
+    Ok(())
+}
+
+async fn publish(
+    cfg: AppConfig,
+    mut urls: Vec<String>,
+    file: Option<PathBuf>,
+    tags: Vec<String>,
+    force: bool,
+) -> anyhow::Result<()> {
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        urls.extend(text.lines().map(str::to_string));
+    }
+    if urls.iter().any(|u| u == "-") {
+        urls.retain(|u| u != "-");
+        for line in std::io::stdin().lock().lines() {
+            urls.push(line.context("cannot read stdin")?);
+        }
+    }
+    urls.retain(|u| !u.trim().is_empty() && !u.trim_start().starts_with('#'));
+    if urls.is_empty() {
+        bail!("no URLs given: pass them as arguments, with --file F, or `-` for stdin");
+    }
+    let bus = newsflow_bus::Bus::connect(cfg.nats.clone()).await?;
+    bus.ensure_topology().await?;
+    let total = urls.len();
+    let mut bad = 0usize;
+    let mut duplicates = 0usize;
+    let mut done = 0usize;
+    let nonce = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    let mut results = futures::stream::iter(urls.into_iter().map(|url| {
+        let bus = bus.clone();
+        let tags = tags.clone();
+        async move {
+            let request = serde_json::json!({ "url": url.trim(), "tags": tags, "force": force });
+            let payload = request.to_string();
+            let env =
+                UrlRequest::decode(payload.as_bytes(), "-").map_err(|e| format!("{url}: {e}"))?;
+            // Same URL → same id, so JetStream drops repeats inside its
+            // duplicate window; --force asks for a new fetch on purpose.
+            let msg_id = if force {
+                format!("url:{}:{nonce}", env.article_id)
+            } else {
+                format!("url:{}", env.article_id)
+            };
+            bus.publish_bytes(subjects::URLS, Bytes::from(payload), &msg_id)
+                .await
+                .map_err(|e| format!("{url}: {e}"))
+        }
+    }))
+    .buffer_unordered(64);
+    let mut last_report = std::time::Instant::now();
+    while let Some(result) = results.next().await {
+        done += 1;
+        match result {
+            Ok(p) if p.duplicate => duplicates += 1,
+            Ok(_) => {}
+            Err(e) => {
+                bad += 1;
+                eprintln!("skipped {e}");
+            }
+        }
+        if total > 1 && (last_report.elapsed() > Duration::from_secs(1) || done == total) {
+            eprintln!("published {done}/{total}");
+            last_report = std::time::Instant::now();
+        }
+    }
+    drop(results);
+    bus.drain().await?;
+    eprintln!(
+        "{} published, {duplicates} already queued (duplicate), {bad} refused",
+        total - bad - duplicates
+    );
+    if bad > 0 {
+        bail!("{bad} URL(s) were refused");
+    }
+    Ok(())
+}
+
+async fn tail(
+    cfg: AppConfig,
+    json: bool,
+    from_start: bool,
+    count: Option<usize>,
+) -> anyhow::Result<()> {
+    let bus = newsflow_bus::Bus::connect(cfg.nats.clone()).await?;
+    let stream = bus.subscribe(subjects::ENRICHED, from_start).await?;
+    let shutdown = shutdown_token();
+    let mut stream = Box::pin(stream.take_until(shutdown.cancelled_owned()));
+    let mut seen = 0usize;
+    let mut out = std::io::stdout();
+    while let Some(item) = stream.next().await {
+        let received = item?;
+        if json {
+            out.write_all(&received.payload)?;
+            out.write_all(b"\n")?;
+        } else {
+            match Enriched::decode(&received.payload, "") {
+                Ok(env) => writeln!(out, "{}", newsflow_cli::print::line(&env))?,
+                Err(e) => writeln!(out, "(unreadable event #{}: {e})", received.sequence)?,
+            }
+        }
+        out.flush()?;
+        seen += 1;
+        if count.is_some_and(|c| seen >= c) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn status(cfg: AppConfig, json: bool) -> anyhow::Result<std::process::ExitCode> {
+    let bus = newsflow_bus::Bus::connect(cfg.nats.clone()).await?;
+    let status = bus.status().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        println!(
+            "{:<20} {:>9} {:>12}   consumers (pending / unacked / redelivered)",
+            "stream", "messages", "bytes"
+        );
+        for s in &status.streams {
+            let consumers: Vec<String> = s
+                .consumers
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {}/{}/{}",
+                        c.name, c.pending, c.ack_pending, c.redelivered
+                    )
+                })
+                .collect();
+            println!(
+                "{:<20} {:>9} {:>12}   {}",
+                s.name,
+                s.messages,
+                s.bytes,
+                consumers.join(", ")
+            );
+        }
+        if status.dlq.is_empty() {
+            println!("dead letters: none");
+        } else {
+            for (subject, n) in &status.dlq {
+                println!("dead letters: {subject} {n}");
+            }
+        }
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
