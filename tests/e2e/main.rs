@@ -1,1 +1,10 @@
-//! placeholder
+//! End-to-end tests: the real pipeline on a real nats-server, a local
+//! fixture site, and SQLite on a temp file. Some run the stages in this
+//! process through the library; others run the `newsflow` binary as
+//! separate processes, as docker compose does.
+
+mod compose;
+mod pipeline;
+mod processes;
+mod schemas;
+mod util;

@@ -1,0 +1,141 @@
+//! The `newsflow` binary as separate OS processes, one per stage, as docker
+//! compose runs them: a stage killed with SIGKILL mid-run loses nothing, and
+//! `newsflow up` stops cleanly on SIGTERM.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use newsflow_core::subjects;
+use newsflow_store::{ArticleStore, SqliteStore, StoreConfig};
+use newsflow_test_support::{FixtureSite, NatsServer, Page};
+
+use crate::util::{self, eventually};
+
+const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
+
+fn stage(name: &str, nats: &str, db: &Path) -> Child {
+    Command::new(BIN)
+        .arg(name)
+        .env("NATS_URL", nats)
+        .env("NEWSFLOW_DB", db)
+        .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
+        .env("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn newsflow")
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        assert!(start.elapsed() < within, "process did not exit within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stage_process_killed_mid_run_loses_nothing() {
+    let nats = NatsServer::start();
+    let site = FixtureSite::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newsflow.db");
+    let n = 40;
+    for i in 0..n {
+        site.route(&format!("/a/{i}.html"), Page::html(util::seed_page()));
+    }
+    let cfg = util::config(&nats.url(), &db);
+    let bus = newsflow_cli::pipeline::connect(&cfg).await.unwrap();
+    let mut children: Vec<Child> =
+        ["fetch", "parse", "store"].iter().map(|s| stage(s, &nats.url(), &db)).collect();
+    let mut enrich = stage("enrich", &nats.url(), &db);
+    for i in 0..n {
+        let url = site.url(&format!("/a/{i}.html"));
+        bus.publish_bytes(subjects::URLS, Bytes::from(url), &format!("u{i}")).await.unwrap();
+    }
+    // Kill the enrich stage once work is flowing through it.
+    let b = bus.clone();
+    eventually(Duration::from_secs(60), "the first enriched article", || {
+        let b = b.clone();
+        async move {
+            let status = b.status().await.ok()?;
+            let enriched = status.streams.iter().find(|s| s.name == subjects::STREAM_ENRICHED)?;
+            (enriched.messages > 0).then_some(())
+        }
+    })
+    .await;
+    signal(&enrich, "-KILL");
+    let _ = enrich.wait();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let enrich = stage("enrich", &nats.url(), &db);
+
+    let store_cfg = StoreConfig { db: db.display().to_string(), ..Default::default() };
+    let store = SqliteStore::open(&store_cfg).await.unwrap();
+    let count = eventually(Duration::from_secs(90), "all articles stored", || async {
+        let c = store.count().await.ok()?;
+        (c == n as u64).then_some(c)
+    })
+    .await;
+    assert_eq!(count, n as u64);
+    let status = bus.status().await.unwrap();
+    assert_eq!(status.dlq_total(), 0, "nothing dead-lettered: {:?}", status.dlq);
+
+    // Graceful stop of every stage: SIGTERM → exit 0.
+    children.push(enrich);
+    for child in &children {
+        signal(child, "-TERM");
+    }
+    for child in &mut children {
+        let status = wait_exit(child, Duration::from_secs(30));
+        assert!(status.success(), "stage exited with {status}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut up = Command::new(BIN)
+        .arg("up")
+        .env_remove("NATS_URL")
+        .env("NEWSFLOW_DB", dir.path().join("db.sqlite"))
+        .env("NEWSFLOW__UP__DATA_DIR", dir.path().join("data"))
+        .env("NEWSFLOW__UP__NATS_PORT", port.to_string())
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let url = format!("nats://127.0.0.1:{port}");
+    eventually(Duration::from_secs(30), "the pipeline's streams", || {
+        let url = url.clone();
+        async move {
+            let cfg = newsflow_bus::BusConfig { url, ..Default::default() };
+            let bus = newsflow_bus::Bus::connect(cfg).await.ok()?;
+            let status = bus.status().await.ok()?;
+            status.streams.iter().any(|s| s.consumers.iter().any(|c| c.name == "store")).then_some(())
+        }
+    })
+    .await;
+    signal(&up, "-TERM");
+    let status = wait_exit(&mut up, Duration::from_secs(30));
+    assert!(status.success(), "newsflow up exited with {status}");
+    // Its nats-server child is gone too.
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "nats-server still listening");
+}

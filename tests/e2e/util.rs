@@ -1,0 +1,65 @@
+//! Shared helpers: configuration for a test, the seed page, waiting.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::StreamExt;
+use newsflow_bus::Bus;
+use newsflow_cli::config::AppConfig;
+use newsflow_core::{Enriched, Envelope, Event};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+/// The seed page as served (windows-1252 bytes).
+pub fn seed_page() -> Vec<u8> {
+    std::fs::read(repo().join("seeds/abamako-300961.html")).expect("seeds/abamako-300961.html")
+}
+
+/// Defaults, pointed at this test's servers, with short timers so that
+/// redelivery happens within a test's patience.
+pub fn config(nats_url: &str, db: &Path) -> AppConfig {
+    let mut cfg: AppConfig =
+        newsflow_runtime::config::load_with_env(newsflow_cli::config::DEFAULTS, None, Vec::new())
+            .expect("default config");
+    cfg.nats.url = nats_url.to_string();
+    cfg.nats.consumer.ack_wait_secs = 3;
+    cfg.nats.consumer.backoff_base_ms = 100;
+    cfg.nats.consumer.backoff_max_ms = 500;
+    cfg.nats.consumer.max_deliver = 3;
+    cfg.store.db = db.display().to_string();
+    cfg.fetch.allow = vec!["127.0.0.1".into()];
+    cfg
+}
+
+/// Wait for `n` enriched events (from the start of the stream).
+pub async fn enriched(bus: &Bus, n: usize, within: Duration) -> Vec<Envelope<Enriched>> {
+    let stream = bus.subscribe(newsflow_core::subjects::ENRICHED, true).await.expect("subscribe");
+    let items = tokio::time::timeout(within, stream.take(n).collect::<Vec<_>>())
+        .await
+        .unwrap_or_else(|_| panic!("fewer than {n} enriched articles within {within:?}"));
+    items
+        .into_iter()
+        .map(|r| Enriched::decode(&r.expect("message").payload, "").expect("enriched event"))
+        .collect()
+}
+
+/// Poll `check` every 100 ms until it returns Some, or panic after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() > deadline {
+            panic!("timed out after {within:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
