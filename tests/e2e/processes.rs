@@ -31,7 +31,10 @@ fn stage(name: &str, nats: &str, db: &Path) -> Child {
 }
 
 fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
+    let status = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .expect("kill");
     assert!(status.success());
 }
 
@@ -41,7 +44,10 @@ fn wait_exit(child: &mut Child, within: Duration) -> std::process::ExitStatus {
         if let Some(status) = child.try_wait().expect("try_wait") {
             return status;
         }
-        assert!(start.elapsed() < within, "process did not exit within {within:?}");
+        assert!(
+            start.elapsed() < within,
+            "process did not exit within {within:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -52,36 +58,54 @@ async fn a_stage_process_killed_mid_run_loses_nothing() {
     let site = FixtureSite::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("newsflow.db");
-    let n = 40;
+    let n = 150;
     for i in 0..n {
         site.route(&format!("/a/{i}.html"), Page::html(util::seed_page()));
     }
     let cfg = util::config(&nats.url(), &db);
     let bus = newsflow_cli::pipeline::connect(&cfg).await.unwrap();
-    let mut children: Vec<Child> =
-        ["fetch", "parse", "store"].iter().map(|s| stage(s, &nats.url(), &db)).collect();
+    let mut children: Vec<Child> = ["fetch", "parse", "store"]
+        .iter()
+        .map(|s| stage(s, &nats.url(), &db))
+        .collect();
     let mut enrich = stage("enrich", &nats.url(), &db);
     for i in 0..n {
         let url = site.url(&format!("/a/{i}.html"));
-        bus.publish_bytes(subjects::URLS, Bytes::from(url), &format!("u{i}")).await.unwrap();
+        bus.publish_bytes(subjects::URLS, Bytes::from(url), &format!("u{i}"))
+            .await
+            .unwrap();
     }
     // Kill the enrich stage once work is flowing through it.
     let b = bus.clone();
-    eventually(Duration::from_secs(60), "the first enriched article", || {
-        let b = b.clone();
-        async move {
-            let status = b.status().await.ok()?;
-            let enriched = status.streams.iter().find(|s| s.name == subjects::STREAM_ENRICHED)?;
-            (enriched.messages > 0).then_some(())
-        }
-    })
+    let enriched_before_kill = eventually(
+        Duration::from_secs(60),
+        "the first enriched article",
+        || {
+            let b = b.clone();
+            async move {
+                let status = b.status().await.ok()?;
+                let enriched = status
+                    .streams
+                    .iter()
+                    .find(|s| s.name == subjects::STREAM_ENRICHED)?;
+                (enriched.messages > 0).then_some(enriched.messages)
+            }
+        },
+    )
     .await;
+    assert!(
+        enriched_before_kill < n as u64,
+        "the kill must come mid-run"
+    );
     signal(&enrich, "-KILL");
     let _ = enrich.wait();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let enrich = stage("enrich", &nats.url(), &db);
 
-    let store_cfg = StoreConfig { db: db.display().to_string(), ..Default::default() };
+    let store_cfg = StoreConfig {
+        db: db.display().to_string(),
+        ..Default::default()
+    };
     let store = SqliteStore::open(&store_cfg).await.unwrap();
     let count = eventually(Duration::from_secs(90), "all articles stored", || async {
         let c = store.count().await.ok()?;
@@ -90,7 +114,12 @@ async fn a_stage_process_killed_mid_run_loses_nothing() {
     .await;
     assert_eq!(count, n as u64);
     let status = bus.status().await.unwrap();
-    assert_eq!(status.dlq_total(), 0, "nothing dead-lettered: {:?}", status.dlq);
+    assert_eq!(
+        status.dlq_total(),
+        0,
+        "nothing dead-lettered: {:?}",
+        status.dlq
+    );
 
     // Graceful stop of every stage: SIGTERM → exit 0.
     children.push(enrich);
@@ -126,10 +155,17 @@ async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
     eventually(Duration::from_secs(30), "the pipeline's streams", || {
         let url = url.clone();
         async move {
-            let cfg = newsflow_bus::BusConfig { url, ..Default::default() };
+            let cfg = newsflow_bus::BusConfig {
+                url,
+                ..Default::default()
+            };
             let bus = newsflow_bus::Bus::connect(cfg).await.ok()?;
             let status = bus.status().await.ok()?;
-            status.streams.iter().any(|s| s.consumers.iter().any(|c| c.name == "store")).then_some(())
+            status
+                .streams
+                .iter()
+                .any(|s| s.consumers.iter().any(|c| c.name == "store"))
+                .then_some(())
         }
     })
     .await;
@@ -137,5 +173,8 @@ async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
     let status = wait_exit(&mut up, Duration::from_secs(30));
     assert!(status.success(), "newsflow up exited with {status}");
     // Its nats-server child is gone too.
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "nats-server still listening");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "nats-server still listening"
+    );
 }

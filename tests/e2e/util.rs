@@ -10,7 +10,10 @@ use newsflow_core::{Enriched, Envelope, Event};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 /// The seed page as served (windows-1252 bytes).
@@ -36,14 +39,17 @@ pub fn config(nats_url: &str, db: &Path) -> AppConfig {
 
 /// Wait for `n` enriched events (from the start of the stream).
 pub async fn enriched(bus: &Bus, n: usize, within: Duration) -> Vec<Envelope<Enriched>> {
-    let stream = bus.subscribe(newsflow_core::subjects::ENRICHED, true).await.expect("subscribe");
-    let items = tokio::time::timeout(within, stream.take(n).collect::<Vec<_>>())
+    // Garbage published to the subject on purpose is skipped here; the
+    // store stage dead-letters it.
+    let stream = bus
+        .subscribe(newsflow_core::subjects::ENRICHED, true)
         .await
-        .unwrap_or_else(|_| panic!("fewer than {n} enriched articles within {within:?}"));
-    items
-        .into_iter()
-        .map(|r| Enriched::decode(&r.expect("message").payload, "").expect("enriched event"))
-        .collect()
+        .expect("subscribe");
+    let events = stream
+        .filter_map(|r| async move { Enriched::decode(&r.expect("message").payload, "").ok() });
+    tokio::time::timeout(within, events.take(n).collect::<Vec<_>>())
+        .await
+        .unwrap_or_else(|_| panic!("fewer than {n} enriched articles within {within:?}"))
 }
 
 /// Poll `check` every 100 ms until it returns Some, or panic after `within`.

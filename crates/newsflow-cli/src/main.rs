@@ -276,8 +276,10 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
 }
 
 async fn service(cfg: AppConfig, name: StageName) -> anyhow::Result<()> {
-    let bus = pipeline::connect(&cfg).await?;
+    // Listen for signals before anything slow: a SIGTERM that arrives while
+    // connecting must stop the service cleanly, not kill it.
     let shutdown = shutdown_token();
+    let bus = pipeline::connect(&cfg).await?;
     pipeline::run_one(&cfg, &bus, name, shutdown).await?;
     bus.drain().await?;
     Ok(())
@@ -289,6 +291,7 @@ async fn up(
     demo: bool,
     seeds: PathBuf,
 ) -> anyhow::Result<()> {
+    let shutdown = shutdown_token();
     // A local server unless the user pointed us at one.
     let _server = if external_nats {
         None
@@ -307,7 +310,6 @@ async fn up(
         cfg.nats.url = server.url();
         Some(server)
     };
-    let shutdown = shutdown_token();
     let site = if demo {
         // The demo site is on loopback, which the SSRF guard refuses unless allowed.
         cfg.fetch.allow.push("127.0.0.1".into());
@@ -325,8 +327,11 @@ async fn up(
         tokio::spawn(async move { pipeline::run_all(&cfg, &bus, shutdown).await })
     };
     if let Some((_site, urls)) = &site {
-        let result =
-            newsflow_cli::demo::publish_and_print(&bus, urls, Duration::from_secs(60)).await;
+        let demo = newsflow_cli::demo::publish_and_print(&bus, urls, Duration::from_secs(60));
+        let result = tokio::select! {
+            r = demo => r,
+            _ = shutdown.cancelled() => Ok(()),
+        };
         shutdown.cancel();
         let stages_result = stages.await.context("stage task")?;
         bus.drain().await?;
@@ -424,9 +429,9 @@ async fn tail(
     from_start: bool,
     count: Option<usize>,
 ) -> anyhow::Result<()> {
+    let shutdown = shutdown_token();
     let bus = newsflow_bus::Bus::connect(cfg.nats.clone()).await?;
     let stream = bus.subscribe(subjects::ENRICHED, from_start).await?;
-    let shutdown = shutdown_token();
     let mut stream = Box::pin(stream.take_until(shutdown.cancelled_owned()));
     let mut seen = 0usize;
     let mut out = std::io::stdout();

@@ -156,7 +156,12 @@ fn spawn(
     } else {
         port.to_string()
     };
-    let mut child = Command::new(binary)
+    let mut command = Command::new(binary);
+    // Its own process group: a Ctrl-C in the terminal goes to `newsflow up`
+    // only, which finishes in-flight work first and then stops the server.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
         .args(["-js", "-a", "127.0.0.1", "-p", &port_arg, "-sd"])
         .arg(store_dir)
         .args(extra_args)
