@@ -1,0 +1,479 @@
+//! HTML page → [`Article`]: the parse stage's one job.
+//!
+//! [`extract`] reads a decoded HTML page and returns the article it holds:
+//! the main text with the page's boilerplate (navigation, tickers, share
+//! bars, related links, comments, sidebars, footers, captions, bylines and
+//! datelines) removed, and the metadata a reader would find (title, authors,
+//! dates, site, original publisher of a republished piece, language,
+//! description, image, sections). [`Parse`] wraps it as the pipeline stage
+//! `Fetched → Parsed`.
+//!
+//! This crate is pure: no IO, no network, no clock, no global state besides
+//! compiled regexes. It never panics on input and its cost is bounded:
+//! every pass over the tree is iterative and linear, JSON-LD blobs above
+//! 1 MiB are skipped, and the stage refuses pages above
+//! [`ParseConfig::max_html_bytes`]. Decoding bytes to text is the fetch
+//! stage's job; this crate receives `&str`.
+//!
+//! Nothing here knows a particular site: the rules are general (class and
+//! id hints, text and link density, patterns of bylines and datelines in
+//! French, English, German and Spanish).
+
+mod authors;
+mod body;
+mod dates;
+mod meta;
+mod nesting;
+mod publisher;
+mod stage;
+mod text;
+
+pub use stage::{Parse, ParseConfig};
+
+use newsflow_core::Article;
+use scraper::Html;
+use url::Url;
+
+use crate::body::{Line, Page};
+use crate::meta::PageMeta;
+use crate::text::{collapse_ws, compact};
+
+/// Extract the article of an HTML page.
+///
+/// `url` is the page's URL: it becomes [`Article::url`] (empty when `None`)
+/// and resolves relative links (canonical URL, image). Never panics; takes
+/// time roughly linear in the size of the page.
+pub fn extract(html: &str, url: Option<&str>) -> Article {
+    let page_url = url.unwrap_or("").trim().to_string();
+    let base = Url::parse(&page_url).ok();
+    let host = base.as_ref().and_then(|u| u.host_str()).map(str::to_string);
+    let doc = Html::parse_document(&nesting::limit(html));
+    let meta = meta::collect(&doc);
+    let mut page = body::analyse(&doc, true);
+
+    let site_name = meta
+        .get(&["og:site_name", "application-name"])
+        .or_else(|| meta.ld.publisher.clone())
+        .or_else(|| {
+            host.as_ref()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        });
+
+    let h1 = first_h1(&page);
+    let raw_title = meta
+        .get(&["og:title"])
+        .or_else(|| meta.ld.headline.clone())
+        .or_else(|| meta.get(&["twitter:title"]))
+        .or_else(|| h1.clone())
+        .or_else(|| meta.title_tag.clone());
+    let title = raw_title
+        .map(|t| clean_title(&t, site_name.as_deref(), host.as_deref(), h1.as_deref()))
+        .filter(|t| !t.is_empty());
+
+    let mut body = body::assemble(&page, title.as_deref());
+    if body.paragraphs.is_empty() {
+        let retry = body::analyse(&doc, false);
+        let retry_body = body::assemble(&retry, title.as_deref());
+        if !retry_body.paragraphs.is_empty() {
+            page = retry;
+            body = retry_body;
+        }
+    }
+    drop(doc);
+    let window = content_window(&page);
+
+    let authors = find_authors(
+        &meta,
+        &page,
+        &body,
+        window,
+        site_name.as_deref(),
+        host.as_deref(),
+    );
+    let (published, modified) = find_dates(&meta, &page, &body, window, &page_url);
+    let original_publisher = find_original_publisher(&page, &body, window)
+        .filter(|p| !publisher::is_site(p, site_name.as_deref(), host.as_deref()));
+
+    let resolve = |s: String| -> String {
+        base.as_ref()
+            .and_then(|b| b.join(s.trim()).ok())
+            .map_or(s, |u| u.to_string())
+    };
+
+    Article {
+        url: page_url.clone(),
+        final_url: None,
+        canonical_url: meta
+            .canonical
+            .clone()
+            .or_else(|| meta.get(&["og:url"]))
+            .map(resolve),
+        title,
+        authors,
+        published,
+        modified,
+        site_name,
+        original_publisher,
+        lang_hint: find_lang(&meta),
+        description: meta
+            .get(&["og:description", "description", "twitter:description"])
+            .or_else(|| meta.ld.description.clone()),
+        image: meta
+            .get(&[
+                "og:image",
+                "og:image:url",
+                "og:image:secure_url",
+                "twitter:image",
+                "twitter:image:src",
+            ])
+            .or_else(|| meta.ld.image.clone())
+            .map(resolve),
+        sections: find_sections(&meta),
+        body_text: body.paragraphs.join("\n\n"),
+        tags: Vec::new(),
+    }
+}
+
+/// The first `<h1>` outside boilerplate, preferring one in the content.
+fn first_h1(page: &Page) -> Option<String> {
+    let ok = |l: &&Line| l.heading == 1 && !l.flags.neg && !l.text.is_empty();
+    page.lines
+        .iter()
+        .filter(ok)
+        .find(|l| l.flags.content)
+        .or_else(|| page.lines.iter().find(ok))
+        .map(|l| l.text.clone())
+}
+
+const TITLE_SEPARATORS: &[&str] = &[
+    " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " / ", " ~ ",
+];
+
+/// Remove " - Site name" suffixes (and "Site | " prefixes) from a title.
+fn clean_title(raw: &str, site: Option<&str>, host: Option<&str>, h1: Option<&str>) -> String {
+    let mut t = collapse_ws(raw);
+    let is_site = |s: &str| {
+        let s = s.trim();
+        publisher::is_site(s, site, host)
+            || (s.split_whitespace().count() <= 3
+                && s.rsplit_once('.').is_some_and(|(_, tld)| {
+                    (2..=6).contains(&tld.len()) && tld.chars().all(|c| c.is_ascii_alphabetic())
+                }))
+            || site.is_some_and(|n| compact(s).len() >= 4 && compact(n).contains(&compact(s)))
+    };
+    let h1_key = h1.map(compact);
+    for _ in 0..3 {
+        let mut changed = false;
+        for sep in TITLE_SEPARATORS {
+            if let Some(pos) = t.rfind(sep) {
+                let (head, tail) = (&t[..pos], &t[pos + sep.len()..]);
+                if !head.trim().is_empty()
+                    && (is_site(tail) || h1_key.as_ref().is_some_and(|k| *k == compact(head)))
+                {
+                    t = head.trim().to_string();
+                    changed = true;
+                    break;
+                }
+            }
+            if let Some(pos) = t.find(sep) {
+                let (head, tail) = (&t[..pos], &t[pos + sep.len()..]);
+                if !tail.trim().is_empty() && is_site(head) {
+                    t = tail.trim().to_string();
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    t
+}
+
+/// The range of line indices around the content: from a little before its
+/// first line (title, dateline, byline live there) to a little after its
+/// last.
+fn content_window(page: &Page) -> (usize, usize) {
+    let first = page.lines.iter().position(|l| l.flags.content);
+    let last = page.lines.iter().rposition(|l| l.flags.content);
+    match (first, last) {
+        (Some(f), Some(l)) => (f.saturating_sub(15), (l + 6).min(page.lines.len())),
+        _ => (0, page.lines.len()),
+    }
+}
+
+fn in_window(i: usize, w: (usize, usize)) -> bool {
+    i >= w.0 && i < w.1
+}
+
+fn find_authors(
+    meta: &PageMeta,
+    page: &Page,
+    body: &body::Body,
+    window: (usize, usize),
+    site: Option<&str>,
+    host: Option<&str>,
+) -> Vec<String> {
+    let not_site = |names: Vec<String>| -> Vec<String> {
+        names
+            .into_iter()
+            .filter(|n| !publisher::is_site(n, site, host))
+            .collect()
+    };
+    let from_ld = not_site(meta.ld.authors.clone());
+    if !from_ld.is_empty() {
+        return from_ld;
+    }
+    let mut from_meta = Vec::new();
+    for key in [
+        "author",
+        "article:author",
+        "dc.creator",
+        "parsely-author",
+        "sailthru.author",
+        "byl",
+        "dcterms.creator",
+    ] {
+        for v in meta.all(key) {
+            if v.contains("://") || v.starts_with("www.") {
+                continue;
+            }
+            from_meta.extend(authors::split_names(&v, false));
+        }
+        if !from_meta.is_empty() {
+            break;
+        }
+    }
+    let from_meta = not_site(from_meta);
+    if !from_meta.is_empty() {
+        return dedup(from_meta);
+    }
+    let mut from_lines = Vec::new();
+    for (i, l) in page.lines.iter().enumerate() {
+        if !l.flags.author || l.flags.neg || !in_window(i, window) {
+            continue;
+        }
+        from_lines.extend(authors::split_names(&l.text, true));
+    }
+    if from_lines.is_empty() {
+        // "By X" lines just above the content.
+        for (i, l) in page.lines.iter().enumerate().take(window.1) {
+            if l.flags.neg || !in_window(i, window) || l.flags.content {
+                continue;
+            }
+            let folded = text::fold(&l.text);
+            if ["by ", "par ", "von ", "por "]
+                .iter()
+                .any(|p| folded.starts_with(p))
+                && let Some(names) = authors::parse_byline(&l.text)
+            {
+                from_lines.extend(names);
+            }
+        }
+    }
+    let from_lines = not_site(from_lines);
+    if !from_lines.is_empty() {
+        return dedup(from_lines);
+    }
+    dedup(not_site(body.byline_names.clone()))
+}
+
+fn dedup(names: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for n in names {
+        if !out.iter().any(|o| compact(o) == compact(&n)) {
+            out.push(n);
+        }
+    }
+    out.truncate(10);
+    out
+}
+
+fn find_dates(
+    meta: &PageMeta,
+    page: &Page,
+    body: &body::Body,
+    window: (usize, usize),
+    url: &str,
+) -> (Option<String>, Option<String>) {
+    let norm = |v: Option<String>| v.and_then(|v| dates::normalize_machine(&v));
+    let published_meta = norm(meta.ld.published.clone())
+        .or_else(|| {
+            norm(meta.get(&[
+                "article:published_time",
+                "og:published_time",
+                "og:article:published_time",
+                "article:published",
+                "datepublished",
+                "publishdate",
+                "publish-date",
+                "publish_date",
+                "pubdate",
+                "parsely-pub-date",
+                "sailthru.date",
+                "dc.date.issued",
+                "dcterms.issued",
+                "dcterms.created",
+                "dc.date",
+                "dcterms.date",
+                "date",
+                "article.published",
+                "published_time",
+                "cxenseparse:recs:publishtime",
+            ]))
+        })
+        .or_else(|| norm(meta.micro_published.clone()))
+        .or_else(|| {
+            page.times
+                .iter()
+                .filter(|t| t.near)
+                .find_map(|t| dates::normalize_machine(&t.datetime))
+        });
+    let modified_meta = norm(meta.ld.modified.clone())
+        .or_else(|| {
+            norm(meta.get(&[
+                "article:modified_time",
+                "og:updated_time",
+                "article:modified",
+                "datemodified",
+                "last-modified",
+                "dc.date.modified",
+                "dcterms.modified",
+            ]))
+        })
+        .or_else(|| norm(meta.micro_modified.clone()));
+
+    // Visible text: lines that announce a date with a keyword first, then
+    // date-hinted lines, then the datelines cleaning removed, then short
+    // lines near the top of the content.
+    let mut kw_pub = None;
+    let mut kw_mod = None;
+    let near: Vec<&Line> = page
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| !l.flags.neg && in_window(*i, window) && l.text.chars().count() <= 300)
+        .map(|(_, l)| l)
+        .collect();
+    for l in near.iter().filter(|l| {
+        !l.flags.content || l.flags.date || l.flags.meta || l.text.chars().count() <= 160
+    }) {
+        let (p, m) = dates::find_keyed(&l.text);
+        if kw_pub.is_none() {
+            kw_pub = p;
+        }
+        if kw_mod.is_none() {
+            kw_mod = m;
+        }
+    }
+    let hinted = || {
+        near.iter()
+            .filter(|l| l.flags.date || l.flags.meta)
+            .find_map(|l| dates::find_in_text(&l.text).map(|f| f.value))
+    };
+    let from_datelines = || {
+        body.datelines
+            .iter()
+            .find_map(|l| dates::find_in_text(l).map(|f| f.value))
+    };
+    let short_top = || {
+        near.iter()
+            .filter(|l| l.text.chars().count() <= 100 && !l.flags.content)
+            .find_map(|l| dates::find_in_text(&l.text).map(|f| f.value))
+    };
+    let published = published_meta
+        .or(kw_pub)
+        .or_else(hinted)
+        .or_else(from_datelines)
+        .or_else(short_top)
+        .or_else(|| dates::from_url(url));
+    let modified = modified_meta
+        .or(kw_mod)
+        .filter(|m| Some(m) != published.as_ref());
+    (published, modified)
+}
+
+fn find_original_publisher(
+    page: &Page,
+    body: &body::Body,
+    window: (usize, usize),
+) -> Option<String> {
+    if let Some(p) = body
+        .datelines
+        .iter()
+        .find_map(|l| publisher::from_dateline(l))
+    {
+        return Some(p);
+    }
+    let near = page
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(i, l)| !l.flags.neg && in_window(*i, window) && l.text.chars().count() <= 160)
+        .map(|(_, l)| l);
+    for l in near.clone() {
+        if (dates::has_date_keyword(&l.text) || l.flags.date || l.flags.meta || l.flags.content)
+            && let Some(p) = publisher::from_dateline(&l.text)
+        {
+            return Some(p);
+        }
+    }
+    if let Some(p) = body.sources.iter().find_map(|l| publisher::source_line(l)) {
+        return Some(p);
+    }
+    near.filter(|l| l.flags.meta || l.flags.content)
+        .find_map(|l| publisher::source_line(&l.text))
+}
+
+fn find_lang(meta: &PageMeta) -> Option<String> {
+    let candidates = [
+        meta.html_lang.clone(),
+        meta.get(&["og:locale"]),
+        meta.get(&[
+            "http-equiv:content-language",
+            "content-language",
+            "language",
+            "dc.language",
+        ]),
+        meta.ld.lang.clone(),
+    ];
+    candidates.into_iter().flatten().find_map(|v| {
+        let code: String = v
+            .trim()
+            .split(['-', '_', ',', ' '])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        (code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase())).then_some(code)
+    })
+}
+
+fn find_sections(meta: &PageMeta) -> Vec<String> {
+    let mut raw: Vec<String> = meta.all("article:section");
+    raw.extend(meta.ld.sections.iter().cloned());
+    raw.extend(meta.all("article:tag"));
+    if raw.is_empty() {
+        for v in meta.all("news_keywords") {
+            raw.extend(v.split(',').map(collapse_ws));
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    for s in raw {
+        let s = collapse_ws(&s);
+        if s.is_empty()
+            || s.chars().count() > 80
+            || out.iter().any(|o| o.to_lowercase() == s.to_lowercase())
+        {
+            continue;
+        }
+        out.push(s);
+        if out.len() >= 30 {
+            break;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
