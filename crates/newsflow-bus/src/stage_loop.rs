@@ -156,7 +156,7 @@ impl Bus {
         let payload = match blob::resolve(self.js(), &message.message).await {
             Ok(p) => p,
             Err(e) => {
-                let outcome = self.retry_or_give_up::<S>(
+                let outcome = self.retry_or_give_up(
                     &delivery,
                     StageError::retry("blob", e.to_string()),
                     None,
@@ -216,12 +216,7 @@ impl Bus {
                 };
             }
             Ok(Err(error)) => {
-                return self.retry_or_give_up::<S>(
-                    delivery,
-                    error,
-                    Some(article_id),
-                    Some(trace_id),
-                );
+                return self.retry_or_give_up(delivery, error, Some(article_id), Some(trace_id));
             }
             Ok(Ok(outputs)) => outputs,
         };
@@ -239,7 +234,7 @@ impl Bus {
             );
             if let Err(e) = self.publish(output, &msg_id).await {
                 warn!(error = %e, "output publish failed; will retry");
-                return self.retry_or_give_up::<S>(
+                return self.retry_or_give_up(
                     delivery,
                     StageError::retry("publish", e.to_string()),
                     Some(article_id),
@@ -250,7 +245,7 @@ impl Bus {
         Outcome::Ack
     }
 
-    fn retry_or_give_up<S: Stage>(
+    fn retry_or_give_up(
         &self,
         delivery: &Delivery,
         error: StageError,

@@ -20,7 +20,7 @@ pub fn extract_file(file: &str, url: Option<&str>) -> anyhow::Result<Value> {
         std::fs::read(Path::new(file)).with_context(|| format!("cannot read {file}"))?
     };
     let bytes = maybe_gunzip(bytes);
-    let tld = url.and_then(|u| url_tld(u));
+    let tld = url.and_then(url_tld);
     let (html, _, _) = newsflow_fetch::decode_html(&bytes, None, tld.as_deref());
     let article = newsflow_parse::extract(&html, url);
     let mut value = serde_json::to_value(&article)?;
