@@ -5,6 +5,7 @@
 //! delivery policy in `newsflow-bus`; this crate builds the real clients
 //! (NATS, HTTP, SQLite) and hands them over.
 
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod offline;

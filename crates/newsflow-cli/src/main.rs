@@ -122,9 +122,34 @@ enum Command {
         /// Input file; `-` or nothing reads stdin.
         file: Option<String>,
     },
+    /// Benchmarks (see `newsflow bench e2e --help`).
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
     /// Streams, consumer lag, redeliveries and DLQ counts.
     Status {
         /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The whole pipeline on this machine: a private nats-server, a loopback
+    /// site serving --page under N URLs, all stages, SQLite in a temp dir.
+    E2e {
+        /// Articles to push through.
+        #[arg(long, default_value_t = 1000)]
+        articles: usize,
+        /// Offered rate in articles/s (default: as fast as possible).
+        #[arg(long)]
+        rate: Option<f64>,
+        /// The page to serve.
+        #[arg(long, default_value = "seeds/abamako-300961.html")]
+        page: PathBuf,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -271,6 +296,28 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             }
         }
         Command::Status { json } => return status(cfg, json).await,
+        Command::Bench { what: BenchCommand::E2e { articles, rate, page, json } } => {
+            if articles == 0 {
+                bail!("--articles must be at least 1");
+            }
+            let body = std::fs::read(&page).with_context(|| format!("cannot read {}", page.display()))?;
+            let dir = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
+            let report = newsflow_cli::bench::e2e(cfg, body, articles, rate, &dir).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            let report = report?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!("articles        {}", report.articles);
+                println!("offered rate    {}", report.offered_rate.map_or("max".into(), |r| format!("{r}/s")));
+                println!("throughput      {:.1} articles/s ({:.2} s)", report.articles_per_sec, report.elapsed_secs);
+                println!("latency p50     {:.1} ms", report.latency_ms_p50);
+                println!("latency p95     {:.1} ms", report.latency_ms_p95);
+                println!("latency p99     {:.1} ms", report.latency_ms_p99);
+                println!("cpu             {:.2} s ({:.2} ms/article)", report.cpu_secs, report.cpu_secs * 1000.0 / report.articles as f64);
+                println!("peak rss        {:.1} MiB (whole process: all stages)", report.peak_rss_mib);
+            }
+        }
     }
     Ok(ok)
 }

@@ -1,0 +1,163 @@
+//! `newsflow bench e2e`: the whole pipeline on this machine, fed from a
+//! loopback fixture site, with throughput and latency figures.
+//!
+//! Everything runs in one process (stages, store, site, publisher) next to a
+//! private nats-server child, so the figures are for one machine's worth of
+//! CPU. Latency is publish → enriched event received; throughput is first
+//! publish → last row stored.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use bytes::Bytes;
+use futures::StreamExt;
+use newsflow_core::{Enriched, Event, UrlRequest, subjects};
+use newsflow_store::ArticleStore as _;
+use newsflow_test_support::{FixtureSite, Page};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::AppConfig;
+use crate::pipeline;
+
+/// What `bench e2e` measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct E2eReport {
+    /// Articles published.
+    pub articles: usize,
+    /// Offered rate (articles/s), or None for "as fast as possible".
+    pub offered_rate: Option<f64>,
+    /// First publish → last row stored, in seconds.
+    pub elapsed_secs: f64,
+    /// Articles stored per second.
+    pub articles_per_sec: f64,
+    /// Publish → enriched latency percentiles, in milliseconds.
+    pub latency_ms_p50: f64,
+    /// 95th percentile.
+    pub latency_ms_p95: f64,
+    /// 99th percentile.
+    pub latency_ms_p99: f64,
+    /// CPU seconds used by this process (all stages) over the run.
+    pub cpu_secs: f64,
+    /// Peak resident memory of this process, in MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// Run the benchmark with `articles` copies of `page` (distinct URLs).
+pub async fn e2e(
+    mut cfg: AppConfig,
+    page: Vec<u8>,
+    articles: usize,
+    rate: Option<f64>,
+    work_dir: &Path,
+) -> anyhow::Result<E2eReport> {
+    let server = newsflow_runtime::NatsServerProcess::start(0, &work_dir.join("nats"), &[])?;
+    cfg.nats.url = server.url();
+    cfg.store.db = work_dir.join("bench.db").display().to_string();
+    cfg.fetch.allow = vec!["127.0.0.1".into()];
+    let site = FixtureSite::start().await.context("cannot bind the fixture site")?;
+    for i in 0..articles {
+        site.route(&format!("/news/{i}.html"), Page::html(page.clone()));
+    }
+    let bus = pipeline::connect(&cfg).await?;
+    let shutdown = CancellationToken::new();
+    let stages = {
+        let (cfg, bus, shutdown) = (cfg.clone(), bus.clone(), shutdown.clone());
+        tokio::spawn(async move { pipeline::run_all(&cfg, &bus, shutdown).await })
+    };
+    let mut enriched = bus.subscribe(subjects::ENRICHED, false).await?;
+    let cpu_start = cpu_seconds();
+    let started = Instant::now();
+    let mut sent_at: HashMap<String, Instant> = HashMap::with_capacity(articles);
+    let publisher = {
+        let bus = bus.clone();
+        let urls: Vec<String> = (0..articles).map(|i| site.url(&format!("/news/{i}.html"))).collect();
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            let interval = rate.map(|r| Duration::from_secs_f64(1.0 / r));
+            let mut next = Instant::now();
+            for url in urls {
+                if let Some(step) = interval {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += step;
+                }
+                let env = UrlRequest::decode(url.as_bytes(), "bench")?;
+                let _ = tx.send((env.article_id.clone(), Instant::now()));
+                bus.publish_bytes(subjects::URLS, Bytes::from(url), &format!("bench:{}", env.article_id))
+                    .await?;
+            }
+            anyhow::Ok(())
+        });
+        (task, rx)
+    };
+    let (publish_task, mut sent_rx) = publisher;
+    let mut latencies = Vec::with_capacity(articles);
+    let mut last_report = Instant::now();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while latencies.len() < articles {
+        if Instant::now() > deadline {
+            bail!("only {} of {articles} articles enriched within 600 s", latencies.len());
+        }
+        let item = tokio::time::timeout(Duration::from_secs(60), enriched.next())
+            .await
+            .context("no enriched article for 60 s; see `newsflow status`")?;
+        let Some(item) = item else { bail!("enriched stream closed") };
+        let received = Instant::now();
+        while let Ok((id, at)) = sent_rx.try_recv() {
+            sent_at.insert(id, at);
+        }
+        let Ok(env) = Enriched::decode(&item?.payload, "") else { continue };
+        if let Some(at) = sent_at.get(&env.article_id) {
+            latencies.push(received.duration_since(*at).as_secs_f64() * 1000.0);
+        }
+        if last_report.elapsed() > Duration::from_secs(2) {
+            eprintln!("enriched {}/{articles}", latencies.len());
+            last_report = Instant::now();
+        }
+    }
+    publish_task.await.context("publisher")??;
+    let store = newsflow_store::SqliteStore::open(&cfg.store).await?;
+    while store.count().await? < articles as u64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_start;
+    shutdown.cancel();
+    stages.await.context("stages")??;
+    bus.drain().await?;
+    drop(server);
+    latencies.sort_by(f64::total_cmp);
+    let pct = |p: f64| latencies[((latencies.len() as f64 - 1.0) * p).round() as usize];
+    Ok(E2eReport {
+        articles,
+        offered_rate: rate,
+        elapsed_secs: elapsed,
+        articles_per_sec: articles as f64 / elapsed,
+        latency_ms_p50: pct(0.50),
+        latency_ms_p95: pct(0.95),
+        latency_ms_p99: pct(0.99),
+        cpu_secs: cpu,
+        peak_rss_mib: peak_rss_mib(),
+    })
+}
+
+/// User + system CPU time of this process, from /proc (Linux).
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // Fields after the parenthesised command name; utime and stime are the
+    // 12th and 13th of those, in clock ticks (100 per second on Linux).
+    let Some(rest) = stat.rsplit(')').next() else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn peak_rss_mib() -> f64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return 0.0 };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
