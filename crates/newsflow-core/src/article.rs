@@ -89,4 +89,10 @@ pub struct Enrichment {
     /// Entity mentions in `body_text`, in text order.
     #[serde(default)]
     pub entities: Vec<Entity>,
+    /// Near-duplicate fingerprint of the body: a 64-bit SimHash over word
+    /// shingles, as 16 lower-case hex digits. Two copies of one article
+    /// (a syndicated republication, a lightly edited version) differ in few
+    /// bits; the store links them by Hamming distance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }

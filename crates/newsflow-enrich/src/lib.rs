@@ -30,6 +30,7 @@ pub fn annotate(text: &str, lang_hint: Option<&str>) -> Enrichment {
         lang,
         lang_confidence,
         entities: ner::entities(text),
+        fingerprint: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn event(
         lang: lang.into(),
         lang_confidence: 1.0,
         entities,
+        fingerprint: None,
     };
     Envelope::new(
         id,
