@@ -178,3 +178,50 @@ async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
         "nats-server still listening"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_are_listed_and_replayed_after_a_fix() {
+    let nats = NatsServer::start();
+    let site = FixtureSite::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newsflow.db");
+    let cfg = util::config(&nats.url(), &db);
+    let bus = newsflow_cli::pipeline::connect(&cfg).await.unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let stages = {
+        let (cfg, bus, stop) = (cfg.clone(), bus.clone(), stop.clone());
+        tokio::spawn(async move { newsflow_cli::pipeline::run_all(&cfg, &bus, stop).await })
+    };
+    // The page is missing at first: the fetch stage dead-letters a 404.
+    let url = site.url("/late.html");
+    bus.publish_bytes(subjects::URLS, Bytes::from(url.clone()), "late").await.unwrap();
+    let b = bus.clone();
+    eventually(Duration::from_secs(30), "one dead letter", || {
+        let b = b.clone();
+        async move { (b.status().await.ok()?.dlq_total() == 1).then_some(()) }
+    })
+    .await;
+    let cli = |args: &[&str]| {
+        let out = Command::new(BIN).args(args).env("NATS_URL", nats.url()).output().unwrap();
+        (out.status, String::from_utf8_lossy(&out.stdout).to_string())
+    };
+    let (status, listing) = cli(&["dlq", "list"]);
+    assert!(status.success());
+    assert!(listing.contains("fetch") && listing.contains("http_404"), "{listing}");
+    let (status, _) = cli(&["status"]);
+    assert_eq!(status.code(), Some(2), "a dead letter makes the status unhealthy");
+
+    // The fix: the page now exists. Replay, and the article comes through.
+    site.route("/late.html", Page::html(util::seed_page()));
+    let (status, _) = cli(&["dlq", "replay", "--all"]);
+    assert!(status.success());
+    let got = util::enriched(&bus, 1, Duration::from_secs(60)).await;
+    assert_eq!(got[0].data.article.url, url);
+    let (status, listing) = cli(&["dlq", "list"]);
+    assert!(status.success());
+    assert!(listing.trim().is_empty(), "replayed records are removed: {listing}");
+    let (status, _) = cli(&["status"]);
+    assert_eq!(status.code(), Some(0));
+    stop.cancel();
+    stages.await.unwrap().unwrap();
+}

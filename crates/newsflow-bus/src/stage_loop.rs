@@ -392,7 +392,7 @@ fn dlq_record<S: Stage>(
 ) -> Envelope<DlqRecord> {
     let (original, original_base64) = match std::str::from_utf8(payload) {
         Ok(text) => (Some(text.to_string()), None),
-        Err(_) => (None, Some(base64_encode(payload))),
+        Err(_) => (None, Some(newsflow_core::base64::encode(payload))),
     };
     let record = DlqRecord {
         stage: S::NAME.to_string(),
@@ -412,37 +412,4 @@ fn dlq_record<S: Stage>(
         trace_id.unwrap_or_default(),
         record,
     )
-}
-
-fn base64_encode(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn base64_matches_rfc4648() {
-        assert_eq!(super::base64_encode(b""), "");
-        assert_eq!(super::base64_encode(b"f"), "Zg==");
-        assert_eq!(super::base64_encode(b"fo"), "Zm8=");
-        assert_eq!(super::base64_encode(b"foo"), "Zm9v");
-        assert_eq!(super::base64_encode(b"foobar"), "Zm9vYmFy");
-    }
 }

@@ -127,11 +127,54 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
-    /// Streams, consumer lag, redeliveries and DLQ counts.
+    /// Streams, consumer lag, redeliveries and DLQ counts. Exits 2 when
+    /// the pipeline is unhealthy: a stage consumer missing, or more dead
+    /// letters than --max-dlq.
     Status {
         /// JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Dead letters tolerated before the status counts as unhealthy.
+        #[arg(long, default_value_t = 0)]
+        max_dlq: u64,
+    },
+    /// Inspect and replay dead letters.
+    Dlq {
+        #[command(subcommand)]
+        what: DlqCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqCommand {
+    /// One line per dead letter: sequence, stage, error kind, message.
+    List {
+        /// Only this stage's (fetch, parse, enrich, store).
+        #[arg(long)]
+        stage: Option<String>,
+        /// Most records.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Whole records as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The whole record of one dead letter.
+    Show {
+        /// Its sequence (first column of `dlq list`).
+        sequence: u64,
+    },
+    /// Publish dead letters' original payloads again on their subject (after
+    /// a fix), then delete them from the DLQ.
+    Replay {
+        /// Sequences to replay (see `dlq list`).
+        sequences: Vec<u64>,
+        /// Replay every dead letter (of --stage, if given).
+        #[arg(long)]
+        all: bool,
+        /// Only this stage's.
+        #[arg(long)]
+        stage: Option<String>,
     },
 }
 
@@ -295,7 +338,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 return Ok(std::process::ExitCode::FAILURE);
             }
         }
-        Command::Status { json } => return status(cfg, json).await,
+        Command::Status { json, max_dlq } => return status(cfg, json, max_dlq).await,
+        Command::Dlq { what } => dlq(cfg, what).await?,
         Command::Bench { what: BenchCommand::E2e { articles, rate, page, json } } => {
             if articles == 0 {
                 bail!("--articles must be at least 1");
@@ -502,9 +546,34 @@ async fn tail(
     Ok(())
 }
 
-async fn status(cfg: AppConfig, json: bool) -> anyhow::Result<std::process::ExitCode> {
+async fn status(
+    cfg: AppConfig,
+    json: bool,
+    max_dlq: u64,
+) -> anyhow::Result<std::process::ExitCode> {
     let bus = newsflow_bus::Bus::connect(cfg.nats.clone()).await?;
     let status = bus.status().await?;
+    let mut problems = Vec::new();
+    for (stream, stage) in [
+        (subjects::STREAM_URLS, "fetch"),
+        (subjects::STREAM_FETCHED, "parse"),
+        (subjects::STREAM_PARSED, "enrich"),
+        (subjects::STREAM_ENRICHED, "store"),
+    ] {
+        let present = status
+            .streams
+            .iter()
+            .any(|s| s.name == stream && s.consumers.iter().any(|c| c.name == stage));
+        if !present {
+            problems.push(format!("no {stage} consumer on {stream}: is the {stage} service running?"));
+        }
+    }
+    if status.dlq_total() > max_dlq {
+        problems.push(format!(
+            "{} dead letter(s) (tolerated: {max_dlq}); see `newsflow dlq list`",
+            status.dlq_total()
+        ));
+    }
     if json {
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
@@ -539,5 +608,92 @@ async fn status(cfg: AppConfig, json: bool) -> anyhow::Result<std::process::Exit
             }
         }
     }
-    Ok(std::process::ExitCode::SUCCESS)
+    if problems.is_empty() {
+        if !json {
+            println!("healthy");
+        }
+        Ok(std::process::ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("unhealthy: {p}");
+        }
+        Ok(std::process::ExitCode::from(2))
+    }
+}
+
+async fn dlq(cfg: AppConfig, what: DlqCommand) -> anyhow::Result<()> {
+    use newsflow_core::{DlqRecord, Envelope};
+    let bus = newsflow_bus::Bus::connect(cfg.nats.clone()).await?;
+    let subject = |stage: &Option<String>| match stage {
+        Some(s) => subjects::dlq(s),
+        None => format!("{}.>", subjects::DLQ_PREFIX),
+    };
+    let read = |stage: Option<String>, limit: usize| {
+        let bus = bus.clone();
+        let subject = subject(&stage);
+        async move {
+            let stored = bus.read_stored(&subject, limit).await?;
+            let mut out = Vec::new();
+            for r in stored {
+                match serde_json::from_slice::<Envelope<DlqRecord>>(&r.payload) {
+                    Ok(env) => out.push((r.sequence, r.subject, env)),
+                    Err(e) => eprintln!("warning: DLQ message {} is not a record: {e}", r.sequence),
+                }
+            }
+            anyhow::Ok(out)
+        }
+    };
+    match what {
+        DlqCommand::List { stage, limit, json } => {
+            let records = read(stage, limit).await?;
+            for (seq, _, env) in &records {
+                if json {
+                    println!("{}", serde_json::to_string(env)?);
+                } else {
+                    let r = &env.data;
+                    println!(
+                        "{seq:>6}  {:<6}  {:<18}  attempts {}  {}",
+                        r.stage, r.error_kind, r.attempts, r.message
+                    );
+                }
+            }
+            if !json {
+                eprintln!("{} dead letter(s)", records.len());
+            }
+        }
+        DlqCommand::Show { sequence } => {
+            let records = read(None, usize::MAX).await?;
+            let Some((_, _, env)) = records.into_iter().find(|(s, _, _)| *s == sequence) else {
+                bail!("no dead letter with sequence {sequence}; see `newsflow dlq list`");
+            };
+            println!("{}", serde_json::to_string_pretty(&env)?);
+        }
+        DlqCommand::Replay { sequences, all, stage } => {
+            if sequences.is_empty() && !all {
+                bail!("name the sequences to replay (see `newsflow dlq list`) or pass --all");
+            }
+            let records = read(stage, usize::MAX).await?;
+            let mut replayed = 0;
+            for (seq, dlq_subject, env) in records {
+                if !all && !sequences.contains(&seq) {
+                    continue;
+                }
+                let r = &env.data;
+                let payload = match (&r.original, &r.original_base64) {
+                    (Some(text), _) => text.clone().into_bytes(),
+                    (None, Some(b64)) => newsflow_core::base64::decode(b64)
+                        .with_context(|| format!("dead letter {seq} has invalid base64"))?,
+                    (None, None) => bail!("dead letter {seq} kept no payload"),
+                };
+                let msg_id = format!("replay:{}:{seq}:{}", r.subject, chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+                bus.publish_bytes(&r.subject, Bytes::from(payload), &msg_id).await?;
+                bus.delete_stored(&dlq_subject, seq).await?;
+                replayed += 1;
+                eprintln!("replayed {seq} to {}", r.subject);
+            }
+            eprintln!("{replayed} dead letter(s) replayed");
+        }
+    }
+    bus.drain().await?;
+    Ok(())
 }

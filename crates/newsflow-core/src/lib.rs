@@ -6,12 +6,15 @@
 //! stage crates produce and consume the types defined here.
 
 mod article;
+pub mod base64;
 mod error;
 mod event;
 mod ids;
 pub mod subjects;
 
-pub use article::{Article, Enrichment, Entity, EntityLabel};
+pub use article::{
+    Article, DateMention, Enrichment, Entity, EntityLabel, Geo, Keyword, PlaceKind, Quote, Tone,
+};
 pub use error::{DecodeError, StageError};
 pub use event::{
     CharsetSource, DlqRecord, Enriched, Envelope, Event, Fetched, NoOutput, Parsed, SCHEMA_VERSION,
