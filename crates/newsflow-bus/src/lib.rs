@@ -14,6 +14,7 @@
 pub mod blob;
 mod config;
 mod error;
+mod read;
 mod stage_loop;
 mod status;
 mod topology;
