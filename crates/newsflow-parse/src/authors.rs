@@ -37,6 +37,21 @@ const ROLES: &[&str] = &[
     "service ", "newsroom", "invite",
 ];
 
+/// Labels of author boxes that are not names ("Latest Posts" under the
+/// author's photo), folded.
+#[rustfmt::skip]
+const NOT_NAMES: &[&str] = &[
+    "latest posts", "recent posts", "all posts", "more posts", "view all posts", "more articles",
+    "all articles", "view profile", "follow", "contact", "email", "read more", "see all",
+    "weitere artikel", "alle artikel", "mehr artikel", "plus d'articles", "tous les articles",
+];
+
+/// Job titles written after a name ("홍길동 기자", "Jean Dupont, journaliste").
+#[rustfmt::skip]
+const TRAILING_ROLES: &[&str] = &[
+    "기자", "특파원", "記者", "特派員", "记者",
+];
+
 /// Lower-case particles inside names.
 #[rustfmt::skip]
 const PARTICLES: &[&str] = &[
@@ -134,7 +149,12 @@ pub(crate) fn split_names(raw: &str, strict: bool) -> Vec<String> {
         let part = part.trim();
         // "Le 25 juin" leftovers and trailing connectors.
         let part = strip_trailing_connector(part);
-        if part.is_empty() || is_role(part) || !looks_like_name(part, strict) {
+        let part = strip_trailing_role(part);
+        if part.is_empty()
+            || is_role(part)
+            || NOT_NAMES.contains(&fold(part).as_str())
+            || !looks_like_name(part, strict)
+        {
             continue;
         }
         let name = proper_case(part);
@@ -167,6 +187,15 @@ fn date_cut(s: &str) -> usize {
     let digit = s.find(|c: char| c.is_ascii_digit()).unwrap_or(s.len());
     let date = crate::dates::find_in_text(s).map_or(s.len(), |d| d.start);
     digit.min(date)
+}
+
+fn strip_trailing_role(part: &str) -> &str {
+    for r in TRAILING_ROLES {
+        if let Some(p) = part.strip_suffix(r) {
+            return p.trim_end();
+        }
+    }
+    part
 }
 
 fn strip_trailing_connector(part: &str) -> &str {
@@ -215,6 +244,10 @@ pub(crate) fn parse_byline(line: &str) -> Option<Vec<String>> {
             continue;
         }
         any_part = true;
+        let part = strip_trailing_role(part);
+        if NOT_NAMES.contains(&fold(part).as_str()) {
+            continue;
+        }
         let part = if is_role(part) {
             // "Envoyés spéciaux Alassane SOULEYMANE" (role and name on one
             // line): the name starts at the first capitalised word after the
@@ -267,6 +300,9 @@ mod tests {
         );
         check("Par Jean Dupont le 25 juin 2025", &["Jean Dupont"]);
         check("La Rédaction", &[]);
+        check("Stephanie Bazzle | Latest Posts", &["Stephanie Bazzle"]);
+        // A job title after the name, as Korean bylines print it.
+        assert_eq!(split_names("신현주 기자", false), vec!["신현주"]);
         check("Correspondant à Bamako", &[]);
     }
 

@@ -27,31 +27,12 @@
 //! and returns what it removed that metadata needs (bylines, datelines,
 //! "Source:" lines).
 
-use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-use ego_tree::NodeId;
-use ego_tree::iter::Edge;
-use scraper::node::Element;
-use scraper::{Html, Node};
+use aho_corasick::AhoCorasick;
 
+use crate::dom::{Dom, Edge, NodeId, Tag};
 use crate::text::{collapse_ws, ends_sentence, fold, visible_len};
-
-/// Never rendered, never counted.
-#[rustfmt::skip]
-const HARD_SKIP: &[&str] = &[
-    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed", "canvas",
-    "head", "title", "meta", "link", "button", "input", "select", "textarea", "option", "audio",
-    "video", "map", "dialog", "figcaption", "datalist", "source", "track",
-];
-
-/// Elements that start a new line of text.
-#[rustfmt::skip]
-const BLOCKS: &[&str] = &[
-    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dir", "div",
-    "dl", "dt", "fieldset", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hgroup", "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary",
-    "table", "tbody", "thead", "tfoot", "tr", "td", "th", "ul", "caption", "html",
-];
 
 /// Class/id words that mark boilerplate whatever else the element says.
 #[rustfmt::skip]
@@ -117,35 +98,65 @@ struct Hint {
     meta: bool,
 }
 
-fn hint_of(el: &Element) -> Hint {
-    let mut s = String::new();
-    for a in [
-        "class",
-        "id",
-        "itemprop",
-        "rel",
-        "role",
-        "data-component",
-        "data-testid",
+const W_COMMENTS: u8 = 1;
+const W_STRONG_NEG: u8 = 2;
+const W_POS: u8 = 4;
+const W_AUTHOR: u8 = 8;
+const W_DATE: u8 = 16;
+/// "content", "body", "text": an author hint inside these is not a byline.
+const W_TEXTY: u8 = 32;
+const T_WEAK_NEG: u8 = 1;
+const T_POS: u8 = 2;
+const T_DATE: u8 = 4;
+const T_META: u8 = 8;
+
+/// Every class/id word searched as a substring, with what it means; one
+/// automaton pass per element instead of a `contains` per word.
+static HINT_WORDS: LazyLock<(AhoCorasick, Vec<u8>)> = LazyLock::new(|| {
+    let mut words: Vec<(&str, u8)> = Vec::new();
+    let mut add = |list: &[&'static str], bit: u8| {
+        for w in list {
+            match words.iter_mut().find(|(x, _)| x == w) {
+                Some((_, b)) => *b |= bit,
+                None => words.push((w, bit)),
+            }
+        }
+    };
+    add(&["comment", "disqus", "replies", "reactions"], W_COMMENTS);
+    add(STRONG_NEG, W_STRONG_NEG);
+    add(POSITIVE, W_POS);
+    add(AUTHOR_HINT, W_AUTHOR);
+    add(DATE_HINT, W_DATE);
+    add(&["content", "body", "text"], W_TEXTY);
+    let ac = AhoCorasick::new(words.iter().map(|(w, _)| w)).expect("static patterns");
+    (ac, words.into_iter().map(|(_, b)| b).collect())
+});
+
+/// Whole class/id tokens with a meaning, sorted for binary search.
+static HINT_TOKENS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
+    let mut m: Vec<(&'static str, u8)> = Vec::new();
+    for (list, bit) in [
+        (WEAK_NEG, T_WEAK_NEG),
+        (POSITIVE_TOKENS, T_POS),
+        (DATE_TOKENS, T_DATE),
+        (META_TOKENS, T_META),
     ] {
-        if let Some(v) = el.attr(a) {
-            s.push(' ');
-            s.push_str(v);
+        for w in list {
+            match m.iter_mut().find(|(k, _)| k == w) {
+                Some((_, b)) => *b |= bit,
+                None => m.push((w, bit)),
+            }
         }
     }
-    // "commentary" is an article genre, not a comment thread.
-    let s = s.to_ascii_lowercase().replace("commentary", "opinion");
-    let tokens: Vec<&str> = s
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .collect();
-    let has = |words: &[&str]| words.iter().any(|w| s.contains(w));
-    let tok = |words: &[&str]| tokens.iter().any(|t| words.contains(t));
-    let role = el.attr("role").unwrap_or("").to_ascii_lowercase();
-    let tag = el.name();
-    let tag_neg = matches!(tag, "nav" | "aside" | "footer" | "menu")
+    m.sort_unstable();
+    m
+});
+
+/// Hints of an element from its tag and the attributes that name it.
+fn hint_of(tag: Tag, names: &str, role: &str, itemprop: &str, rel: &str) -> Hint {
+    let tag_neg = matches!(tag, Tag::nav | Tag::aside | Tag::footer | Tag::menu)
         || matches!(
-            role.as_str(),
+            role.to_ascii_lowercase().as_str(),
             "navigation"
                 | "complementary"
                 | "contentinfo"
@@ -157,49 +168,159 @@ fn hint_of(el: &Element) -> Hint {
                 | "menubar"
         );
     let mut h = Hint {
-        comments: has(&["comment", "disqus", "replies", "reactions"]),
-        strong_neg: tag_neg || has(STRONG_NEG),
-        weak_neg: tok(WEAK_NEG),
-        pos: has(POSITIVE) || tok(POSITIVE_TOKENS) || el.attr("itemprop") == Some("articleBody"),
-        author: has(AUTHOR_HINT) || el.attr("rel").is_some_and(|r| r.contains("author")),
-        date: has(DATE_HINT) || tok(DATE_TOKENS) || tag == "time",
-        meta: tok(META_TOKENS) || tag == "address",
+        strong_neg: tag_neg,
+        date: tag == Tag::time,
+        meta: tag == Tag::address,
+        ..Hint::default()
     };
-    // "comment" inside "commentaire-article"... no: comments are always out;
-    // but "author" inside a positive "article-content" class is not a byline.
+    if names.is_empty() {
+        return h;
+    }
+    let mut s = names.to_ascii_lowercase();
+    // "commentary" is an article genre, not a comment thread.
+    if s.contains("commentary") {
+        s = s.replace("commentary", "opinion");
+    }
+    let (ac, bits) = &*HINT_WORDS;
+    let mut w = 0u8;
+    for m in ac.find_overlapping_iter(&s) {
+        w |= bits[m.pattern().as_usize()];
+    }
+    let mut t = 0u8;
+    for token in s
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+    {
+        t |= token_bits(token);
+    }
+    h.comments = w & W_COMMENTS != 0;
+    h.strong_neg |= w & W_STRONG_NEG != 0;
+    h.weak_neg = t & T_WEAK_NEG != 0;
+    h.pos = w & W_POS != 0 || t & T_POS != 0 || itemprop == "articleBody";
+    h.author = w & W_AUTHOR != 0 || rel.contains("author");
+    h.date |= w & W_DATE != 0 || t & T_DATE != 0;
+    h.meta |= t & T_META != 0;
+    // "author" inside a positive "article-content" class is not a byline.
     if h.pos && !tag_neg {
-        h.author &= !has(&["content", "body", "text"]);
+        h.author &= w & W_TEXTY == 0;
     }
     h
 }
 
-fn is_hidden(el: &Element) -> bool {
-    if el.attr("hidden").is_some() || el.attr("aria-hidden") == Some("true") {
-        return true;
+fn token_bits(token: &str) -> u8 {
+    HINT_TOKENS
+        .binary_search_by(|(k, _)| (*k).cmp(token))
+        .map_or(0, |i| HINT_TOKENS[i].1)
+}
+
+/// What the passes ask of every element, computed once.
+#[derive(Debug, Clone, Copy, Default)]
+struct ElemInfo {
+    hint: Hint,
+    /// Never rendered or counted (script, style, form controls, …).
+    skip_tag: bool,
+    hidden: bool,
+    image: bool,
+    /// `<main>` or `itemprop=articleBody`.
+    marker: bool,
+    /// For a text node: visible characters and commas.
+    text_len: u32,
+    commas: u32,
+}
+
+impl ElemInfo {
+    fn skipped(&self, skip_hidden: bool) -> bool {
+        self.skip_tag || (skip_hidden && self.hidden)
     }
-    el.attr("style").is_some_and(|st| {
-        let st: String = st
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        st.contains("display:none") || st.contains("visibility:hidden")
-    })
 }
 
-fn is_block(tag: &str) -> bool {
-    BLOCKS.contains(&tag)
+fn elem_infos(dom: &Dom) -> Vec<ElemInfo> {
+    let mut names = String::new();
+    (0..dom.len() as u32)
+        .map(|id| {
+            let Some(tag) = dom.tag(id) else {
+                return match dom.text(id) {
+                    Some(t) => ElemInfo {
+                        text_len: visible_len(t) as u32,
+                        commas: count_commas(t),
+                        ..ElemInfo::default()
+                    },
+                    None => ElemInfo::default(),
+                };
+            };
+            names.clear();
+            let (mut role, mut itemprop, mut rel) = ("", "", "");
+            let mut hidden = false;
+            let mut tiny = false;
+            // One pass over the attributes, for everything below.
+            for (k, v) in dom.attrs(id) {
+                match k {
+                    "class" | "id" | "data-component" | "data-testid" => {}
+                    "itemprop" => itemprop = v,
+                    "rel" => rel = v,
+                    "role" => role = v,
+                    "hidden" => {
+                        hidden = true;
+                        continue;
+                    }
+                    "aria-hidden" => {
+                        hidden |= v == "true";
+                        continue;
+                    }
+                    "style" => {
+                        hidden |= style_hides(v);
+                        continue;
+                    }
+                    "width" => {
+                        tiny = v.trim().parse::<u32>().is_ok_and(|w| w <= 2);
+                        continue;
+                    }
+                    _ => continue,
+                }
+                names.push(' ');
+                names.push_str(v);
+            }
+            ElemInfo {
+                hint: hint_of(tag, &names, role, itemprop, rel),
+                skip_tag: is_hard_skip_tag(tag),
+                hidden,
+                image: matches!(tag, Tag::img | Tag::picture) && !tiny,
+                marker: tag == Tag::main || itemprop == "articleBody",
+                ..ElemInfo::default()
+            }
+        })
+        .collect()
 }
 
-fn hard_skip(el: &Element, skip_hidden: bool) -> bool {
-    HARD_SKIP.contains(&el.name()) || (skip_hidden && is_hidden(el))
+fn style_hides(style: &str) -> bool {
+    let st: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    st.contains("display:none") || st.contains("visibility:hidden")
 }
 
-fn is_image(el: &Element) -> bool {
-    matches!(el.name(), "img" | "picture")
-        && !el
-            .attr("width")
-            .is_some_and(|w| w.trim().parse::<u32>().is_ok_and(|w| w <= 2))
+fn is_block(tag: Tag) -> bool {
+    use Tag::*;
+    matches!(
+        tag,
+        address | article | aside | blockquote | body | center | dd | details | dir | div | dl
+            | dt | fieldset | figure | footer | form | h1 | h2 | h3 | h4 | h5 | h6 | header
+            | hgroup | hr | li | main | menu | nav | ol | p | pre | section | summary | table
+            | tbody | thead | tfoot | tr | td | th | ul | caption | html
+    )
+}
+
+/// Never rendered, never counted.
+fn is_hard_skip_tag(tag: Tag) -> bool {
+    use Tag::*;
+    matches!(
+        tag,
+        script | style | noscript | template | svg | math | iframe | object | embed | canvas
+            | head | title | meta | link | button | input | select | textarea | option | audio
+            | video | map | dialog | figcaption | datalist | source | track
+    )
 }
 
 /// Per-element counts.
@@ -223,6 +344,8 @@ struct Stats {
     imgs: u32,
     /// A `<main>` or `itemprop=articleBody` inside.
     marker: bool,
+    /// Counted (not inside a skipped or excluded subtree).
+    seen: bool,
 }
 
 fn count_commas(s: &str) -> u32 {
@@ -231,95 +354,91 @@ fn count_commas(s: &str) -> u32 {
         .count() as u32
 }
 
-/// Statistics for every element; `exclude` subtrees are not counted.
-fn stats_pass(doc: &Html, exclude: &HashSet<NodeId>, skip_hidden: bool) -> HashMap<NodeId, Stats> {
-    let mut map: HashMap<NodeId, Stats> = HashMap::new();
-    // (id, stats, is_block)
-    let mut stack: Vec<(NodeId, Stats, bool, bool)> = Vec::new();
+/// Statistics for every element (indexed by node id); `exclude` subtrees
+/// are not counted.
+fn stats_pass(
+    dom: &Dom,
+    info: &[ElemInfo],
+    exclude: &[bool],
+    skip_hidden: bool,
+) -> Vec<Stats> {
+    let mut map: Vec<Stats> = vec![Stats::default(); dom.len()];
+    // (id, is_block, is_link)
+    let mut stack: Vec<(NodeId, bool, bool)> = Vec::new();
     // Indices into `stack` of the open block elements, so that inline text
     // finds its block in O(1) however deep the tree.
     let mut blocks: Vec<usize> = Vec::new();
-    let mut skip: Option<NodeId> = None;
     let mut in_link = 0usize;
-    for edge in doc.tree.root().traverse() {
+    let mut walk = dom.walk();
+    while let Some(edge) = walk.next() {
         match edge {
-            Edge::Open(n) => {
-                if skip.is_some() {
-                    continue;
-                }
-                match n.value() {
-                    Node::Element(el) => {
-                        if hard_skip(el, skip_hidden) || exclude.contains(&n.id()) {
-                            skip = Some(n.id());
-                            continue;
-                        }
-                        if el.name() == "a" {
-                            in_link += 1;
-                        }
-                        let marker =
-                            el.name() == "main" || el.attr("itemprop") == Some("articleBody");
-                        let st = Stats {
-                            marker,
-                            imgs: u32::from(is_image(el)),
-                            ..Stats::default()
-                        };
-                        if is_block(el.name()) {
-                            blocks.push(stack.len());
-                        }
-                        stack.push((n.id(), st, is_block(el.name()), el.name() == "a"));
+            Edge::Open(id) => {
+                if let Some(tag) = dom.tag(id) {
+                    let inf = &info[id as usize];
+                    if inf.skipped(skip_hidden) || exclude[id as usize] {
+                        walk.skip_subtree();
+                        continue;
                     }
-                    Node::Text(t) => {
-                        let len = visible_len(t) as u32;
-                        if len == 0 {
-                            continue;
-                        }
-                        let commas = count_commas(t);
-                        let linked = in_link > 0;
-                        // Inline text belongs to the nearest block ancestor.
-                        if let Some(&pos) = blocks.last() {
-                            let f = &mut stack[pos].1;
-                            f.inline_text += len;
-                            f.inline_commas += commas;
-                            if linked {
-                                f.inline_links += len;
-                            }
-                        }
-                        if let Some(top) = stack.last_mut() {
-                            top.1.text += len;
-                            if linked {
-                                top.1.links += len;
-                            }
+                    if tag == Tag::a {
+                        in_link += 1;
+                    }
+                    map[id as usize] = Stats {
+                        marker: inf.marker,
+                        imgs: u32::from(inf.image),
+                        seen: true,
+                        ..Stats::default()
+                    };
+                    if is_block(tag) {
+                        blocks.push(stack.len());
+                    }
+                    stack.push((id, is_block(tag), tag == Tag::a));
+                } else if let Some(t) = dom.text(id) {
+                    let len = info[id as usize].text_len;
+                    if len == 0 {
+                        continue;
+                    }
+                    let commas = info[id as usize].commas;
+                    let linked = in_link > 0;
+                    // Inline text belongs to the nearest block ancestor.
+                    if let Some(&pos) = blocks.last() {
+                        let f = &mut map[stack[pos].0 as usize];
+                        f.inline_text += len;
+                        f.inline_commas += commas;
+                        if linked {
+                            f.inline_links += len;
                         }
                     }
-                    _ => {}
+                    if let Some(top) = stack.last() {
+                        let f = &mut map[top.0 as usize];
+                        f.text += len;
+                        if linked {
+                            f.links += len;
+                        }
+                    }
                 }
             }
-            Edge::Close(n) => {
-                if let Some(s) = skip {
-                    if s == n.id() {
-                        skip = None;
-                    }
+            Edge::Close(id) => {
+                if !dom.is_element(id) {
                     continue;
                 }
-                let Node::Element(el) = n.value() else {
+                let Some((sid, block, is_link)) = stack.pop() else {
                     continue;
                 };
-                let Some((id, st, block, is_link)) = stack.pop() else {
-                    continue;
-                };
+                debug_assert_eq!(sid, id);
                 if block {
                     blocks.pop();
                 }
                 if is_link {
                     in_link = in_link.saturating_sub(1);
                 }
-                let mut st = st;
-                if matches!(el.name(), "p" | "pre" | "blockquote") {
+                let mut st = map[id as usize];
+                if matches!(dom.tag(id), Some(Tag::p | Tag::pre | Tag::blockquote)) {
                     st.p_text = st.p_text.max(st.text);
                     st.paras = st.paras.max(1);
+                    map[id as usize] = st;
                 }
-                if let Some(parent) = stack.last_mut() {
-                    let p = &mut parent.1;
+                if let Some(parent) = stack.last() {
+                    let p = &mut map[parent.0 as usize];
                     p.text += st.text;
                     p.links += st.links;
                     p.p_text += st.p_text;
@@ -327,7 +446,6 @@ fn stats_pass(doc: &Html, exclude: &HashSet<NodeId>, skip_hidden: bool) -> HashM
                     p.imgs += st.imgs;
                     p.marker |= st.marker;
                 }
-                map.insert(id, st);
             }
         }
     }
@@ -419,9 +537,27 @@ impl Renderer {
         if self.buf.is_empty() {
             return;
         }
-        let buf = std::mem::take(&mut self.buf);
+        let mut buf = std::mem::take(&mut self.buf);
         let total = std::mem::take(&mut self.buf_vis).max(1);
         let links = std::mem::take(&mut self.buf_links);
+        if !buf.contains(BR) {
+            // One paragraph: the common case, without the splitting.
+            let text = collapse_ws(&buf);
+            buf.clear();
+            self.buf = buf;
+            if !text.is_empty() {
+                self.lines.push(Line {
+                    text,
+                    flags: self.buf_flags,
+                    links,
+                    heading: self.buf_heading,
+                    is_p: self.buf_is_p,
+                    after_image: self.pending_image,
+                });
+                self.pending_image = false;
+            }
+            return;
+        }
         let mut produced = false;
         for piece in split_double_br(&buf) {
             let text = collapse_ws(&piece.replace(BR, " "));
@@ -477,21 +613,24 @@ fn split_double_br(s: &str) -> Vec<String> {
 /// `display:none`); callers retry without it when that leaves no article,
 /// as on pages that stream their content into a hidden node for a script
 /// to move.
-pub(crate) fn analyse(doc: &Html, skip_hidden: bool) -> Page {
-    let raw = stats_pass(doc, &HashSet::new(), skip_hidden);
-    let total_p: u32 = raw.values().map(|s| s.p_text).max().unwrap_or(0);
+pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
+    let n = dom.len();
+    let info = elem_infos(dom);
+    let raw = stats_pass(dom, &info, &vec![false; n], skip_hidden);
+    let total_p: u32 = raw.iter().map(|s| s.p_text).max().unwrap_or(0);
 
     // Pass 2: region flags (pre-order, inherited) and paragraph scores.
-    let mut neg_roots: HashSet<NodeId> = HashSet::new();
-    let mut meta_roots: HashMap<NodeId, Hint> = HashMap::new();
-    let mut hints: HashMap<NodeId, Hint> = HashMap::new();
-    for n in doc.tree.root().descendants() {
-        let Node::Element(el) = n.value() else {
+    let mut neg_root = vec![false; n];
+    let mut meta_root: Vec<Option<Hint>> = vec![None; n];
+    let mut hints: Vec<Option<Hint>> = vec![None; n];
+    for id in 0..n as u32 {
+        let st = raw[id as usize];
+        if !st.seen {
             continue;
-        };
-        let h = hint_of(el);
-        let Some(st) = raw.get(&n.id()) else { continue };
-        let wrapper = matches!(el.name(), "html" | "body")
+        }
+        let Some(tag) = dom.tag(id) else { continue };
+        let h = info[id as usize].hint;
+        let wrapper = matches!(tag, Tag::html | Tag::body)
             || st.marker
             || (total_p > 0 && st.p_text * 2 > total_p);
         // A "sidebar-grid" or "widget" full of plain paragraphs is a layout
@@ -500,67 +639,57 @@ pub(crate) fn analyse(doc: &Html, skip_hidden: bool) -> Page {
         let prose =
             st.p_text >= 400 && st.links * 4 < st.text && st.p_text * 2 >= st.text && !h.comments;
         if (h.strong_neg || (h.weak_neg && !h.pos)) && !wrapper && !prose {
-            neg_roots.insert(n.id());
+            neg_root[id as usize] = true;
         } else if (h.author || h.date || h.meta) && st.text < 400 && !wrapper {
-            meta_roots.insert(n.id(), h);
+            meta_root[id as usize] = Some(h);
         }
         if h.pos || h.strong_neg || h.weak_neg {
-            hints.insert(n.id(), h);
+            hints[id as usize] = Some(h);
         }
     }
-    let mut excluded = neg_roots.clone();
-    excluded.extend(meta_roots.keys().copied());
-    let clean = stats_pass(doc, &excluded, skip_hidden);
+    let excluded: Vec<bool> = (0..n)
+        .map(|i| neg_root[i] || meta_root[i].is_some())
+        .collect();
+    drop(raw);
+    let clean = stats_pass(dom, &info, &excluded, skip_hidden);
 
-    let mut scores: HashMap<NodeId, f64> = HashMap::new();
+    let mut scores: Vec<Option<f64>> = vec![None; n];
     let mut stack: Vec<NodeId> = Vec::new();
-    let mut skip: Option<NodeId> = None;
-    for edge in doc.tree.root().traverse() {
+    let mut walk = dom.walk();
+    while let Some(edge) = walk.next() {
         match edge {
-            Edge::Open(n) => {
-                if skip.is_some() {
+            Edge::Open(id) => {
+                if !dom.is_element(id) {
                     continue;
                 }
-                let Node::Element(el) = n.value() else {
-                    continue;
-                };
-                if hard_skip(el, skip_hidden) || excluded.contains(&n.id()) {
-                    skip = Some(n.id());
+                if info[id as usize].skipped(skip_hidden) || excluded[id as usize] {
+                    walk.skip_subtree();
                     continue;
                 }
-                stack.push(n.id());
+                stack.push(id);
             }
-            Edge::Close(n) => {
-                if let Some(s) = skip {
-                    if s == n.id() {
-                        skip = None;
-                    }
-                    continue;
-                }
-                let Node::Element(el) = n.value() else {
-                    continue;
-                };
+            Edge::Close(id) => {
+                let Some(tag) = dom.tag(id) else { continue };
                 let Some(id) = stack.pop() else { continue };
-                let Some(st) = clean.get(&id) else { continue };
-                if st.inline_text < 25 || st.inline_links * 2 > st.inline_text {
+                let st = clean[id as usize];
+                if !st.seen || st.inline_text < 25 || st.inline_links * 2 > st.inline_text {
                     continue;
                 }
-                let tag = el.name();
-                if matches!(
-                    tag,
-                    "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "a" | "span" | "html" | "body"
-                ) {
+                if tag.is_heading() || matches!(tag, Tag::a | Tag::span | Tag::html | Tag::body) {
                     continue;
                 }
                 let mut score = 1.0
                     + f64::from(st.inline_commas)
                     + (f64::from(st.inline_text) / 100.0).min(3.0);
-                if matches!(tag, "li" | "dd" | "dt") {
+                if matches!(tag, Tag::li | Tag::dd | Tag::dt) {
                     score *= 0.5;
                 }
                 // A paragraph credits its parent fully; a container with its own
                 // text (`<div>text<br><br>text</div>`) credits itself.
-                let own = !matches!(tag, "p" | "pre" | "td" | "li" | "dd" | "dt" | "blockquote");
+                let own = !matches!(
+                    tag,
+                    Tag::p | Tag::pre | Tag::td | Tag::li | Tag::dd | Tag::dt | Tag::blockquote
+                );
                 let mut chain: Vec<NodeId> = Vec::with_capacity(5);
                 if own {
                     chain.push(id);
@@ -572,95 +701,81 @@ pub(crate) fn analyse(doc: &Html, skip_hidden: bool) -> Page {
                         1 => 2.0,
                         l => l as f64 * 3.0,
                     };
-                    let entry = scores
-                        .entry(*anc)
-                        .or_insert_with(|| initial_score(doc, *anc, &hints, clean.get(anc)));
+                    let entry = scores[*anc as usize].get_or_insert_with(|| {
+                        initial_score(dom, *anc, &hints, &clean[*anc as usize])
+                    });
                     *entry += score / div;
                 }
             }
         }
     }
 
-    let mut best: Option<(NodeId, f64)> = None;
-    for (id, score) in &scores {
-        let st = clean.get(id).copied().unwrap_or_default();
+    let final_score = |id: NodeId| -> f64 {
+        let st = clean[id as usize];
         let ld = if st.text == 0 {
             1.0
         } else {
             f64::from(st.links) / f64::from(st.text)
         };
-        let s = score * (1.0 - ld);
-        if best.is_none_or(|(bid, b)| s > b || (s == b && *id < bid)) {
-            best = Some((*id, s));
+        scores[id as usize].unwrap_or(0.0) * (1.0 - ld)
+    };
+    let mut best: Option<(NodeId, f64)> = None;
+    for id in 0..n as u32 {
+        if scores[id as usize].is_none() {
+            continue;
+        }
+        let s = final_score(id);
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((id, s));
         }
     }
 
-    // Move up while the parent scores nearly as well: an article split into
-    // several sections is best taken whole.
-    let final_score = |id: &NodeId| -> f64 {
-        let st = clean.get(id).copied().unwrap_or_default();
-        let ld = if st.text == 0 {
-            1.0
-        } else {
-            f64::from(st.links) / f64::from(st.text)
-        };
-        scores.get(id).copied().unwrap_or(0.0) * (1.0 - ld)
-    };
     // Strong candidates elsewhere under a close ancestor: the article is
     // split into blocks (around ads, or one component per few paragraphs).
     // Take the closest ancestor of the best that also holds them.
     if let Some((top, top_score)) = best {
-        let ups: Vec<NodeId> = doc
-            .tree
-            .get(top)
-            .map(|n| {
-                n.ancestors()
-                    .take_while(|a| {
-                        a.value()
-                            .as_element()
-                            .is_some_and(|e| !matches!(e.name(), "body" | "html"))
-                    })
-                    .take(4)
-                    .map(|a| a.id())
-                    .collect()
-            })
-            .unwrap_or_default();
+        let ups: Vec<NodeId> = dom
+            .ancestors(top)
+            .take_while(|&a| !matches!(dom.tag(a), None | Some(Tag::body | Tag::html)))
+            .take(4)
+            .collect();
         let mut level: Option<usize> = None;
-        for (id, _) in scores.iter() {
-            if *id == top || final_score(id) < top_score * 0.5 {
+        for id in 0..n as u32 {
+            if scores[id as usize].is_none() || id == top || final_score(id) < top_score * 0.5 {
                 continue;
             }
-            let Some(n) = doc.tree.get(*id) else { continue };
-            if n.ancestors().any(|a| a.id() == top) {
+            if dom.is_within(id, top) {
                 continue;
             }
-            let hit = n
-                .ancestors()
+            let hit = dom
+                .ancestors(id)
                 .take(8)
-                .find_map(|a| ups.iter().position(|u| *u == a.id()));
+                .find_map(|a| ups.iter().position(|u| *u == a));
             if let Some(k) = hit {
                 level = Some(level.map_or(k, |l: usize| l.max(k)));
             }
         }
         if let Some(k) = level {
             let lca = ups[k];
-            if clean.get(&lca).is_some_and(|st| st.links * 4 < st.text) {
+            let st = clean[lca as usize];
+            if st.links * 4 < st.text {
                 best = Some((lca, top_score));
             }
         }
     }
+    // Move up while the parent scores nearly as well: an article split into
+    // several sections is best taken whole.
     if let Some((mut top, mut top_score)) = best {
         for _ in 0..3 {
-            let Some(parent) = doc.tree.get(top).and_then(|n| n.parent()) else {
+            let Some(pid) = dom.parent(top) else { break };
+            let pst = clean[pid as usize];
+            if !pst.seen {
                 break;
-            };
-            let pid = parent.id();
-            let Some(pst) = clean.get(&pid) else { break };
-            let is_root = parent
-                .value()
-                .as_element()
-                .is_none_or(|e| matches!(e.name(), "body" | "html"));
-            let ps = final_score(&pid);
+            }
+            let is_root = dom
+                .tag(pid)
+                .is_none_or(|t| matches!(t, Tag::body | Tag::html));
+            let ps = final_score(pid);
             if is_root || ps < top_score * 0.75 || pst.links * 4 > pst.text {
                 break;
             }
@@ -669,40 +784,43 @@ pub(crate) fn analyse(doc: &Html, skip_hidden: bool) -> Page {
         }
         best = Some((top, top_score));
     }
-    let mut content_roots: HashSet<NodeId> = HashSet::new();
+    let mut content_root = vec![false; n];
     if let Some((top, top_score)) = best {
-        content_roots.insert(top);
-        if let Some(node) = doc.tree.get(top)
-            && let Some(parent) = node.parent()
-        {
+        content_root[top as usize] = true;
+        if let Some(parent) = dom.parent(top) {
             let threshold = (top_score * 0.2).max(10.0);
-            for sib in parent.children() {
-                if sib.id() == top || excluded.contains(&sib.id()) {
+            for sib in dom.children(parent) {
+                if sib == top || excluded[sib as usize] {
                     continue;
                 }
-                let Node::Element(el) = sib.value() else {
-                    continue;
-                };
-                if hard_skip(el, skip_hidden) {
+                let Some(tag) = dom.tag(sib) else { continue };
+                if info[sib as usize].skipped(skip_hidden) {
                     continue;
                 }
-                let st = clean.get(&sib.id()).copied().unwrap_or_default();
+                let st = clean[sib as usize];
                 if st.text == 0 {
                     continue;
                 }
                 let ld = f64::from(st.links) / f64::from(st.text);
-                let s = scores.get(&sib.id()).copied().unwrap_or(0.0) * (1.0 - ld);
-                let h = hints.get(&sib.id()).copied().unwrap_or_default();
+                let s = scores[sib as usize].unwrap_or(0.0) * (1.0 - ld);
+                let h = hints[sib as usize].unwrap_or_default();
                 let para_like = matches!(
-                    el.name(),
-                    "p" | "blockquote" | "pre" | "h2" | "h3" | "h4" | "ul" | "ol"
+                    tag,
+                    Tag::p
+                        | Tag::blockquote
+                        | Tag::pre
+                        | Tag::h2
+                        | Tag::h3
+                        | Tag::h4
+                        | Tag::ul
+                        | Tag::ol
                 );
                 let keep = s >= threshold
                     || (para_like && st.text > 80 && ld < 0.25)
-                    || (para_like && st.text > 0 && ld == 0.0 && is_sentence_node(sib))
+                    || (para_like && st.text > 0 && ld == 0.0 && is_sentence_node(dom, sib))
                     || (h.pos && !h.strong_neg && st.text > 40 && ld < 0.25);
                 if keep {
-                    content_roots.insert(sib.id());
+                    content_root[sib as usize] = true;
                 }
             }
         }
@@ -721,124 +839,110 @@ pub(crate) fn analyse(doc: &Html, skip_hidden: bool) -> Page {
         pending_image: false,
     };
     let mut frames: Vec<Frame> = Vec::new();
-    let mut skip: Option<NodeId> = None;
     let mut in_link = 0usize;
-    for edge in doc.tree.root().traverse() {
+    let mut walk = dom.walk();
+    while let Some(edge) = walk.next() {
         match edge {
-            Edge::Open(n) => {
-                if skip.is_some() {
-                    continue;
-                }
-                match n.value() {
-                    Node::Element(el) => {
-                        if hard_skip(el, skip_hidden) {
-                            skip = Some(n.id());
-                            continue;
-                        }
-                        let parent = frames.last().copied();
-                        let mut flags = parent.map(|f| f.flags).unwrap_or_default();
-                        let id = n.id();
-                        if content_roots.contains(&id) {
-                            flags.content = true;
-                        }
-                        if neg_roots.contains(&id) {
-                            flags.neg = true;
-                        }
-                        if let Some(h) = meta_roots.get(&id) {
-                            flags.author |= h.author;
-                            flags.date |= h.date;
-                            flags.meta |= h.meta;
-                        }
-                        let tag = el.name();
-                        if flags.content
-                            && !flags.cleaned
-                            && is_cleanable(tag, clean.get(&id), hints.get(&id))
-                        {
-                            flags.cleaned = true;
-                        }
-                        let heading = match tag {
-                            "h1" => 1,
-                            "h2" => 2,
-                            "h3" => 3,
-                            "h4" => 4,
-                            "h5" => 5,
-                            "h6" => 6,
-                            _ => parent.map_or(0, |f| f.heading),
-                        };
-                        let block = is_block(tag) || parent.is_none_or(|p| p.flags != flags);
-                        if block {
-                            r.flush();
-                        }
-                        if tag == "br" {
-                            r.buf.push(BR);
-                        }
-                        if tag == "a" {
-                            in_link += 1;
-                        }
-                        if is_image(el) && flags.content && r.buf_vis == 0 {
-                            r.pending_image = true;
-                        }
-                        if tag == "time"
-                            && !flags.neg
-                            && let Some(dt) = el.attr("datetime")
-                        {
-                            r.times.push(TimeTag {
-                                datetime: dt.to_string(),
-                                near: flags.content
-                                    || flags.date
-                                    || flags.meta
-                                    || el.attr("pubdate").is_some(),
-                            });
-                        }
-                        let is_p = if is_block(tag) {
-                            tag == "p"
-                        } else {
-                            parent.is_some_and(|f| f.is_p)
-                        };
-                        frames.push(Frame {
-                            id,
-                            flags,
-                            block,
-                            heading,
-                            is_p,
-                            link: tag == "a",
+            Edge::Open(id) => {
+                if let Some(tag) = dom.tag(id) {
+                    if info[id as usize].skipped(skip_hidden) {
+                        walk.skip_subtree();
+                        continue;
+                    }
+                    let parent = frames.last().copied();
+                    let mut flags = parent.map(|f| f.flags).unwrap_or_default();
+                    let i = id as usize;
+                    if content_root[i] {
+                        flags.content = true;
+                    }
+                    if neg_root[i] {
+                        flags.neg = true;
+                    }
+                    if let Some(h) = meta_root[i] {
+                        flags.author |= h.author;
+                        flags.date |= h.date;
+                        flags.meta |= h.meta;
+                    }
+                    if flags.content
+                        && !flags.cleaned
+                        && is_cleanable(tag, &clean[i], hints[i].as_ref())
+                    {
+                        flags.cleaned = true;
+                    }
+                    let heading = match tag {
+                        Tag::h1 => 1,
+                        Tag::h2 => 2,
+                        Tag::h3 => 3,
+                        Tag::h4 => 4,
+                        Tag::h5 => 5,
+                        Tag::h6 => 6,
+                        _ => parent.map_or(0, |f| f.heading),
+                    };
+                    let block = is_block(tag) || parent.is_none_or(|p| p.flags != flags);
+                    if block {
+                        r.flush();
+                    }
+                    if tag == Tag::br {
+                        r.buf.push(BR);
+                    }
+                    if tag == Tag::a {
+                        in_link += 1;
+                    }
+                    if info[id as usize].image && flags.content && r.buf_vis == 0 {
+                        r.pending_image = true;
+                    }
+                    if tag == Tag::time
+                        && !flags.neg
+                        && let Some(dt) = dom.attr(id, "datetime")
+                    {
+                        r.times.push(TimeTag {
+                            datetime: dt.to_string(),
+                            near: flags.content
+                                || flags.date
+                                || flags.meta
+                                || dom.attr(id, "pubdate").is_some(),
                         });
-                        if block {
-                            r.buf_flags = flags;
-                            r.buf_heading = heading;
-                            r.buf_is_p = is_p;
-                        }
                     }
-                    Node::Text(t) => {
-                        if let Some(f) = frames.last() {
-                            if r.buf_vis == 0 {
-                                r.buf_flags = f.flags;
-                                r.buf_heading = f.heading;
-                                r.buf_is_p = f.is_p;
-                            }
-                            let vis = visible_len(t);
-                            r.buf.push_str(t);
-                            r.buf_vis += vis;
-                            if in_link > 0 {
-                                r.buf_links += vis;
-                            }
-                        }
+                    let is_p = if is_block(tag) {
+                        tag == Tag::p
+                    } else {
+                        parent.is_some_and(|f| f.is_p)
+                    };
+                    frames.push(Frame {
+                        id,
+                        flags,
+                        block,
+                        heading,
+                        is_p,
+                        link: tag == Tag::a,
+                    });
+                    if block {
+                        r.buf_flags = flags;
+                        r.buf_heading = heading;
+                        r.buf_is_p = is_p;
                     }
-                    _ => {}
+                } else if let Some(t) = dom.text(id)
+                    && let Some(f) = frames.last()
+                {
+                    if r.buf_vis == 0 {
+                        r.buf_flags = f.flags;
+                        r.buf_heading = f.heading;
+                        r.buf_is_p = f.is_p;
+                    }
+                    let vis = info[id as usize].text_len as usize;
+                    r.buf.push_str(t);
+                    r.buf_vis += vis;
+                    if in_link > 0 {
+                        r.buf_links += vis;
+                    }
                 }
             }
-            Edge::Close(n) => {
-                if let Some(s) = skip {
-                    if s == n.id() {
-                        skip = None;
-                    }
-                    continue;
-                }
-                if !n.value().is_element() {
+            Edge::Close(id) => {
+                if !dom.is_element(id) {
                     continue;
                 }
                 let Some(frame) = frames.pop() else { continue };
-                debug_assert_eq!(frame.id, n.id());
+                debug_assert_eq!(frame.id, id);
                 if frame.link {
                     in_link = in_link.saturating_sub(1);
                 }
@@ -860,34 +964,38 @@ pub(crate) fn analyse(doc: &Html, skip_hidden: bool) -> Page {
     }
 }
 
-fn is_sentence_node(n: ego_tree::NodeRef<'_, Node>) -> bool {
-    let text: String = n
-        .descendants()
-        .filter_map(|d| d.value().as_text().map(|t| t.to_string()))
+fn is_sentence_node(dom: &Dom, id: NodeId) -> bool {
+    let text: String = dom
+        .subtree(id)
+        .filter_map(|d| dom.text(d))
         .take(200)
         .collect();
     ends_sentence(&text)
 }
 
-fn initial_score(doc: &Html, id: NodeId, hints: &HashMap<NodeId, Hint>, st: Option<&Stats>) -> f64 {
-    let tag = doc
-        .tree
-        .get(id)
-        .and_then(|n| n.value().as_element().map(|e| e.name().to_string()))
-        .unwrap_or_default();
-    let mut s: f64 = match tag.as_str() {
-        "article" => 10.0,
-        "div" | "section" | "main" => 5.0,
-        "pre" | "td" | "blockquote" => 3.0,
-        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
-        "th" => -5.0,
+fn initial_score(dom: &Dom, id: NodeId, hints: &[Option<Hint>], st: &Stats) -> f64 {
+    let mut s: f64 = match dom.tag(id) {
+        Some(Tag::article) => 10.0,
+        Some(Tag::div | Tag::section | Tag::main) => 5.0,
+        Some(Tag::pre | Tag::td | Tag::blockquote) => 3.0,
+        Some(
+            Tag::address
+            | Tag::ol
+            | Tag::ul
+            | Tag::dl
+            | Tag::dd
+            | Tag::dt
+            | Tag::li
+            | Tag::form,
+        ) => -3.0,
+        Some(Tag::th) => -5.0,
         _ => 0.0,
     };
     // Class hints weigh in proportion to the text they cover, so that a
     // small "justify-content" or "list-articles" box does not outrank the
     // article on its class name alone.
-    let weight = st.map_or(0.0, |st| (f64::from(st.text) / 1000.0).min(1.0));
-    if let Some(h) = hints.get(&id) {
+    let weight = (f64::from(st.text) / 1000.0).min(1.0);
+    if let Some(h) = hints[id as usize] {
         if h.pos {
             s += 25.0 * weight;
         }
@@ -900,16 +1008,22 @@ fn initial_score(doc: &Html, id: NodeId, hints: &HashMap<NodeId, Hint>, st: Opti
 
 /// Inside the content, a box or list that is mostly links (related
 /// articles, tag lists, "read also"), or an image box with a short caption.
-fn is_cleanable(tag: &str, st: Option<&Stats>, hint: Option<&Hint>) -> bool {
-    let Some(st) = st else { return false };
-    if st.text == 0 {
+fn is_cleanable(tag: Tag, st: &Stats, hint: Option<&Hint>) -> bool {
+    if !st.seen || st.text == 0 {
         return false;
     }
     let ld = f64::from(st.links) / f64::from(st.text);
     let pos = hint.is_some_and(|h| h.pos);
     match tag {
-        "ul" | "ol" | "dl" => ld > 0.5,
-        "div" | "section" | "table" | "form" | "aside" | "figure" | "span" | "center" => {
+        Tag::ul | Tag::ol | Tag::dl => ld > 0.5,
+        Tag::div
+        | Tag::section
+        | Tag::table
+        | Tag::form
+        | Tag::aside
+        | Tag::figure
+        | Tag::span
+        | Tag::center => {
             (ld > 0.5 && !pos)
                 || (ld > 0.3 && st.p_text * 3 < st.text && st.text < 600 && !pos)
                 || (st.imgs > 0 && st.paras == 0 && st.text < 150)
@@ -952,7 +1066,12 @@ const LABELS: &[&str] = &[
 pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
     let mut body = Body::default();
     let title_key = title.map(crate::text::compact);
+    let title_chars = title.map_or(0, |t| t.chars().count());
     let mut kept: Vec<&Line> = Vec::new();
+    // A long line was kept: bylines come before the text, not inside it.
+    let mut kept_long = false;
+    let content_lines = page.lines.iter().filter(|l| l.flags.content).count();
+    let mut nth = 0usize;
     for line in &page.lines {
         let f = line.flags;
         if !f.content || f.neg || f.cleaned {
@@ -961,16 +1080,26 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
         if f.author || f.date || f.meta {
             continue;
         }
+        nth += 1;
+        // Datelines and source lines sit at the ends of the text.
+        let at_ends = nth <= 40 || nth + 10 >= content_lines;
         let text = line.text.as_str();
-        let chars = text.chars().count();
-        let folded = fold(text);
-        let key = crate::text::compact(text);
-        if key.is_empty() {
+        if !text.chars().any(char::is_alphanumeric) {
             continue;
         }
+        let chars = text.chars().count();
+        // Only short lines are matched against the lists below.
+        let folded = if chars < 200 {
+            fold(text)
+        } else {
+            String::new()
+        };
         // The title repeated as a heading (or as the first line).
-        if title_key.as_ref().is_some_and(|t| *t == key)
+        if chars <= title_chars * 2 + 10
             && (line.heading > 0 || kept.is_empty() || chars < 300)
+            && title_key
+                .as_ref()
+                .is_some_and(|t| *t == crate::text::compact(text))
         {
             continue;
         }
@@ -998,7 +1127,10 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
             continue;
         }
         // A dateline: a short line that is mostly a date.
+        let has_digit = text.bytes().any(|b| b.is_ascii_digit());
         if chars <= 160
+            && has_digit
+            && at_ends
             && let Some(d) = crate::dates::find_in_text(text)
         {
             let rest = chars - text[d.start..d.end].chars().count();
@@ -1007,20 +1139,20 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
                 continue;
             }
         }
-        if chars <= 100 && crate::publisher::source_line(text).is_some() {
+        if chars <= 100 && at_ends && crate::publisher::source_line(text).is_some() {
             body.sources.push(text.to_string());
             continue;
         }
         // A byline at the top ("Par X", "By X and Y").
         if chars <= 150
-            && kept.iter().all(|l| l.text.chars().count() < 120)
-            && crate::authors::parse_byline(text).is_some()
+            && !kept_long
             && starts_with_byline_word(&folded)
+            && let Some(names) = crate::authors::parse_byline(text)
         {
-            body.byline_names
-                .extend(crate::authors::parse_byline(text).unwrap_or_default());
+            body.byline_names.extend(names);
             continue;
         }
+        kept_long |= chars >= 120;
         kept.push(line);
     }
 

@@ -186,6 +186,10 @@ pub(crate) struct FoundDate {
 
 /// The first date written in `text`.
 pub(crate) fn find_in_text(text: &str) -> Option<FoundDate> {
+    // Every pattern below needs a digit.
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let mut best: Option<(usize, usize, NaiveDate)> = None;
     let mut consider = |start: usize, end: usize, date: Option<NaiveDate>| {
         if let Some(date) = date

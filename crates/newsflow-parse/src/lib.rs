@@ -10,8 +10,9 @@
 //!
 //! This crate is pure: no IO, no network, no clock, no global state besides
 //! compiled regexes. It never panics on input and its cost is bounded:
-//! every pass over the tree is iterative and linear, JSON-LD blobs above
-//! 1 MiB are skipped, and the stage refuses pages above
+//! its own one-pass HTML parser (`dom`) caps nesting, every pass over the
+//! tree is iterative and linear, JSON-LD blobs above 1 MiB are skipped, and
+//! the stage refuses pages above
 //! [`ParseConfig::max_html_bytes`]. Decoding bytes to text is the fetch
 //! stage's job; this crate receives `&str`.
 //!
@@ -22,8 +23,8 @@
 mod authors;
 mod body;
 mod dates;
+mod dom;
 mod meta;
-mod nesting;
 mod publisher;
 mod stage;
 mod text;
@@ -31,7 +32,6 @@ mod text;
 pub use stage::{Parse, ParseConfig};
 
 use newsflow_core::Article;
-use scraper::Html;
 use url::Url;
 
 use crate::body::{Line, Page};
@@ -47,7 +47,7 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     let page_url = url.unwrap_or("").trim().to_string();
     let base = Url::parse(&page_url).ok();
     let host = base.as_ref().and_then(|u| u.host_str()).map(str::to_string);
-    let doc = Html::parse_document(&nesting::limit(html));
+    let doc = dom::parse(html);
     let meta = meta::collect(&doc);
     let mut page = body::analyse(&doc, true);
 
@@ -60,10 +60,24 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
         });
 
     let h1 = first_h1(&page);
-    let raw_title = meta
-        .get(&["og:title"])
-        .or_else(|| meta.ld.headline.clone())
-        .or_else(|| meta.get(&["twitter:title"]))
+    // The headline the reader sees, when it sits with the article, is the
+    // article's title; metadata titles are often rewritten for search and
+    // social sharing.
+    // social sharing. A headline that shares little with every metadata
+    // title is probably another story's, and then metadata wins.
+    let meta_title = meta
+        .ld
+        .headline
+        .clone()
+        .or_else(|| meta.get(&["og:title"]))
+        .or_else(|| meta.get(&["twitter:title"]));
+    let raw_title = article_h1(&page)
+        .filter(|h| {
+            let others = [meta_title.as_deref(), meta.title_tag.as_deref()];
+            others.iter().all(Option::is_none)
+                || others.iter().flatten().any(|m| overlaps(h, m))
+        })
+        .or(meta_title)
         .or_else(|| h1.clone())
         .or_else(|| meta.title_tag.clone());
     let title = raw_title
@@ -80,6 +94,9 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
         }
     }
     drop(doc);
+    if let Some(full) = meta.ld.body.as_deref() {
+        teaser_to_full(&mut body, full);
+    }
     let window = content_window(&page);
 
     let authors = find_authors(
@@ -134,6 +151,85 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     }
 }
 
+/// A page that shows a teaser (a paywall, "read more") may give the whole
+/// text as JSON-LD `articleBody`. Use it when it is much longer than what
+/// the page shows and contains most of it.
+fn teaser_to_full(body: &mut body::Body, full: &str) {
+    let shown: usize = body.paragraphs.iter().map(|p| p.chars().count()).sum();
+    let full_len = full.chars().count();
+    if full_len < shown * 3 / 2 + 200 {
+        return;
+    }
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let full_words: std::collections::HashSet<String> = words(full).into_iter().collect();
+    let shown_words: Vec<String> = body.paragraphs.iter().flat_map(|p| words(p)).collect();
+    let inside = shown_words.iter().filter(|w| full_words.contains(*w)).count();
+    if inside * 10 < shown_words.len() * 6 {
+        return;
+    }
+    body.paragraphs = full
+        .split('\n')
+        .map(collapse_ws)
+        .filter(|p| !p.is_empty())
+        .collect();
+}
+
+/// The `<h1>` of the article: inside the content, or just above it. A
+/// headline printed in parts (a kicker line over the title, both in the
+/// `<h1>`) is joined as "Kicker: Title".
+fn article_h1(page: &Page) -> Option<String> {
+    let first = page.lines.iter().position(|l| l.flags.content)?;
+    let is_h1 = |l: &Line| l.heading == 1 && !l.flags.neg;
+    let start = (0..page.lines.len())
+        .find(|&i| is_h1(&page.lines[i]) && page.lines[i].flags.content)
+        .or_else(|| {
+            (first.saturating_sub(20)..first)
+                .rev()
+                .find(|&i| is_h1(&page.lines[i]))
+        })?;
+    // Back to the first part of this h1, then forward over its parts.
+    let mut a = start;
+    while a > 0 && is_h1(&page.lines[a - 1]) && start - a < 3 {
+        a -= 1;
+    }
+    let mut out = String::new();
+    let mut parts: Vec<&str> = Vec::new();
+    for l in page.lines[a..].iter().take_while(|l| is_h1(l)).take(4) {
+        if parts.contains(&l.text.as_str()) {
+            continue;
+        }
+        parts.push(&l.text);
+        if !out.is_empty() {
+            let joined = out.trim_end().ends_with(|c: char| !c.is_alphanumeric());
+            out.push_str(if joined { " " } else { ": " });
+        }
+        out.push_str(&l.text);
+    }
+    (out.chars().filter(|c| c.is_alphanumeric()).count() >= 8).then_some(out)
+}
+
+/// Whether two titles share most of the words of one of them.
+fn overlaps(a: &str, b: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (wa, wb) = (words(a), words(b));
+    if wa.is_empty() || wb.is_empty() {
+        return false;
+    }
+    let shared_a = wa.iter().filter(|w| wb.contains(w)).count();
+    let shared_b = wb.iter().filter(|w| wa.contains(w)).count();
+    shared_a * 5 >= wa.len() * 3 || shared_b * 5 >= wb.len() * 3
+}
+
 /// The first `<h1>` outside boilerplate, preferring one in the content.
 fn first_h1(page: &Page) -> Option<String> {
     let ok = |l: &&Line| l.heading == 1 && !l.flags.neg && !l.text.is_empty();
@@ -146,7 +242,7 @@ fn first_h1(page: &Page) -> Option<String> {
 }
 
 const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " / ", " ~ ",
+    " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " / ", " ~ ", "：", "｜", " ｜ ",
 ];
 
 /// Remove " - Site name" suffixes (and "Site | " prefixes) from a title.
@@ -191,27 +287,56 @@ fn clean_title(raw: &str, site: Option<&str>, host: Option<&str>, h1: Option<&st
     t
 }
 
-/// The range of line indices around the content: from a little before its
-/// first line (title, dateline, byline live there) to a little after its
-/// last.
-fn content_window(page: &Page) -> (usize, usize) {
+/// Line indices around the content: from a little before its first line
+/// (title, dateline, byline live there) to a little after its last, and
+/// within that, the head and the tail where dates and sources are looked
+/// for (not the middle of a long article, which costs time and only finds
+/// dates the story mentions).
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    lo: usize,
+    hi: usize,
+    head_end: usize,
+    tail_start: usize,
+}
+
+/// Content lines searched for dates and sources at each end.
+const META_HEAD_LINES: usize = 40;
+const META_TAIL_LINES: usize = 8;
+
+fn content_window(page: &Page) -> Window {
     let first = page.lines.iter().position(|l| l.flags.content);
     let last = page.lines.iter().rposition(|l| l.flags.content);
     match (first, last) {
-        (Some(f), Some(l)) => (f.saturating_sub(15), (l + 6).min(page.lines.len())),
-        _ => (0, page.lines.len()),
+        (Some(f), Some(l)) => Window {
+            lo: f.saturating_sub(15),
+            hi: (l + 6).min(page.lines.len()),
+            head_end: f + META_HEAD_LINES,
+            tail_start: l.saturating_sub(META_TAIL_LINES),
+        },
+        _ => Window {
+            lo: 0,
+            hi: page.lines.len(),
+            head_end: page.lines.len(),
+            tail_start: page.lines.len(),
+        },
     }
 }
 
-fn in_window(i: usize, w: (usize, usize)) -> bool {
-    i >= w.0 && i < w.1
+fn in_window(i: usize, w: Window) -> bool {
+    i >= w.lo && i < w.hi
+}
+
+/// In the window's head or tail.
+fn in_meta_window(i: usize, w: Window) -> bool {
+    in_window(i, w) && (i < w.head_end || i >= w.tail_start)
 }
 
 fn find_authors(
     meta: &PageMeta,
     page: &Page,
     body: &body::Body,
-    window: (usize, usize),
+    window: Window,
     site: Option<&str>,
     host: Option<&str>,
 ) -> Vec<String> {
@@ -226,28 +351,16 @@ fn find_authors(
         return from_ld;
     }
     let mut from_meta = Vec::new();
-    for key in [
-        "author",
-        "article:author",
-        "dc.creator",
-        "parsely-author",
-        "sailthru.author",
-        "byl",
-        "dcterms.creator",
-    ] {
+    for key in AUTHOR_META_KEYS {
         for v in meta.all(key) {
-            if v.contains("://") || v.starts_with("www.") {
+            if v.contains("://") || v.starts_with("www.") || v.starts_with('@') {
                 continue;
             }
-            from_meta.extend(authors::split_names(&v, false));
+            from_meta.extend(not_site(authors::split_names(&v, false)));
         }
         if !from_meta.is_empty() {
-            break;
+            return dedup(from_meta);
         }
-    }
-    let from_meta = not_site(from_meta);
-    if !from_meta.is_empty() {
-        return dedup(from_meta);
     }
     let mut from_lines = Vec::new();
     for (i, l) in page.lines.iter().enumerate() {
@@ -258,7 +371,7 @@ fn find_authors(
     }
     if from_lines.is_empty() {
         // "By X" lines just above the content.
-        for (i, l) in page.lines.iter().enumerate().take(window.1) {
+        for (i, l) in page.lines.iter().enumerate().take(window.hi) {
             if l.flags.neg || !in_window(i, window) || l.flags.content {
                 continue;
             }
@@ -276,8 +389,42 @@ fn find_authors(
     if !from_lines.is_empty() {
         return dedup(from_lines);
     }
-    dedup(not_site(body.byline_names.clone()))
+    let from_body = not_site(body.byline_names.clone());
+    if !from_body.is_empty() {
+        return dedup(from_body);
+    }
+    // No person is credited: the organisation the page credits as author
+    // (a desk, an agency, the paper itself) is the honest answer.
+    let credible = |v: &String| {
+        !v.contains("://") && v.chars().count() <= 60 && v.chars().any(char::is_alphabetic)
+    };
+    let orgs: Vec<String> = meta.ld.org_authors.iter().filter(|v| credible(v)).cloned().collect();
+    if !orgs.is_empty() {
+        return dedup(orgs);
+    }
+    // Credited names that were set aside for being the site's own.
+    let site_credit: Vec<String> = meta.ld.authors.iter().filter(|v| credible(v)).cloned().collect();
+    if !site_credit.is_empty() {
+        return dedup(site_credit);
+    }
+    meta.get(&["author"])
+        .filter(credible)
+        .map(|v| vec![v])
+        .unwrap_or_default()
 }
+
+/// Meta tags that name authors, most specific first.
+const AUTHOR_META_KEYS: &[&str] = &[
+    "author",
+    "article:author",
+    "og:article:author",
+    "dc.creator",
+    "parsely-author",
+    "sailthru.author",
+    "cxenseparse:author",
+    "byl",
+    "dcterms.creator",
+];
 
 fn dedup(names: Vec<String>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -294,7 +441,7 @@ fn find_dates(
     meta: &PageMeta,
     page: &Page,
     body: &body::Body,
-    window: (usize, usize),
+    window: Window,
     url: &str,
 ) -> (Option<String>, Option<String>) {
     let norm = |v: Option<String>| v.and_then(|v| dates::normalize_machine(&v));
@@ -353,7 +500,9 @@ fn find_dates(
         .lines
         .iter()
         .enumerate()
-        .filter(|(i, l)| !l.flags.neg && in_window(*i, window) && l.text.chars().count() <= 300)
+        .filter(|(i, l)| {
+            !l.flags.neg && in_meta_window(*i, window) && l.text.chars().count() <= 300
+        })
         .map(|(_, l)| l)
         .collect();
     for l in near.iter().filter(|l| {
@@ -397,7 +546,7 @@ fn find_dates(
 fn find_original_publisher(
     page: &Page,
     body: &body::Body,
-    window: (usize, usize),
+    window: Window,
 ) -> Option<String> {
     if let Some(p) = body
         .datelines
@@ -410,7 +559,9 @@ fn find_original_publisher(
         .lines
         .iter()
         .enumerate()
-        .filter(|(i, l)| !l.flags.neg && in_window(*i, window) && l.text.chars().count() <= 160)
+        .filter(|(i, l)| {
+            !l.flags.neg && in_meta_window(*i, window) && l.text.chars().count() <= 160
+        })
         .map(|(_, l)| l);
     for l in near.clone() {
         if (dates::has_date_keyword(&l.text) || l.flags.date || l.flags.meta || l.flags.content)

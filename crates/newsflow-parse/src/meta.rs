@@ -1,10 +1,10 @@
 //! Machine-readable metadata: `<meta>` tags, `<link rel=canonical>`,
 //! `<html lang>`, microdata `itemprop`s and JSON-LD.
 
-use scraper::{Html, Node};
 use serde_json::Value;
 
 use crate::authors::split_names;
+use crate::dom::{Dom, Tag};
 use crate::text::collapse_ws;
 
 /// JSON-LD scripts bigger than this are skipped: real article metadata is a
@@ -41,6 +41,8 @@ pub(crate) struct PageMeta {
 pub(crate) struct LdArticle {
     pub headline: Option<String>,
     pub authors: Vec<String>,
+    /// Organisations credited as author (a desk, an agency, the paper).
+    pub org_authors: Vec<String>,
     pub published: Option<String>,
     pub modified: Option<String>,
     pub publisher: Option<String>,
@@ -48,6 +50,8 @@ pub(crate) struct LdArticle {
     pub lang: Option<String>,
     pub description: Option<String>,
     pub image: Option<String>,
+    /// `articleBody`, the full text some pages give behind a teaser.
+    pub body: Option<String>,
 }
 
 impl PageMeta {
@@ -57,7 +61,7 @@ impl PageMeta {
             self.metas
                 .iter()
                 .find(|(key, v)| key == k && !v.trim().is_empty())
-                .map(|(_, v)| collapse_ws(v))
+                .map(|(_, v)| collapse_ws(&crate::dom::decode_entities(v)))
         })
     }
 
@@ -66,89 +70,78 @@ impl PageMeta {
         self.metas
             .iter()
             .filter(|(k, v)| k == key && !v.trim().is_empty())
-            .map(|(_, v)| collapse_ws(v))
+            .map(|(_, v)| collapse_ws(&crate::dom::decode_entities(v)))
             .collect()
     }
 }
 
 /// Read the metadata of a parsed page.
-pub(crate) fn collect(doc: &Html) -> PageMeta {
+pub(crate) fn collect(dom: &Dom) -> PageMeta {
     let mut meta = PageMeta::default();
     let mut ld_docs: Vec<Value> = Vec::new();
-    for node in doc.tree.root().descendants() {
-        let Node::Element(el) = node.value() else {
+    for id in 0..dom.len() as u32 {
+        let Some(tag) = dom.tag(id) else {
             continue;
         };
-        match el.name() {
-            "html" if meta.html_lang.is_none() => {
-                meta.html_lang = el
-                    .attr("lang")
-                    .or_else(|| el.attr("xml:lang"))
+        match tag {
+            Tag::html if meta.html_lang.is_none() => {
+                meta.html_lang = dom
+                    .attr(id, "lang")
+                    .or_else(|| dom.attr(id, "xml:lang"))
                     .map(str::to_string);
             }
-            "meta" if meta.metas.len() < MAX_META => {
-                let Some(content) = el.attr("content") else {
+            Tag::meta if meta.metas.len() < MAX_META => {
+                let Some(content) = dom.attr(id, "content") else {
                     continue;
                 };
                 for attr in ["property", "name", "itemprop"] {
-                    if let Some(key) = el.attr(attr) {
+                    if let Some(key) = dom.attr(id, attr) {
                         meta.metas
                             .push((key.trim().to_lowercase(), content.to_string()));
                     }
                 }
-                if let Some(key) = el.attr("http-equiv") {
+                if let Some(key) = dom.attr(id, "http-equiv") {
                     meta.metas.push((
                         format!("http-equiv:{}", key.trim().to_lowercase()),
                         content.to_string(),
                     ));
                 }
             }
-            "title" if meta.title_tag.is_none() => {
+            Tag::title if meta.title_tag.is_none() => {
                 // The document title, not an SVG <title> in the body.
-                let in_head = node
-                    .ancestors()
-                    .any(|a| a.value().as_element().is_some_and(|e| e.name() == "head"));
-                let text: String = node
-                    .children()
-                    .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                    .collect();
+                let in_head = dom.ancestors(id).any(|a| dom.tag(a) == Some(Tag::head));
+                let text: String = dom.children(id).filter_map(|c| dom.text(c)).collect();
                 let text = collapse_ws(&text);
                 if in_head && !text.is_empty() {
                     meta.title_tag = Some(text);
                 }
             }
-            "link" if meta.canonical.is_none() => {
-                let rel = el.attr("rel").unwrap_or("").to_ascii_lowercase();
+            Tag::link if meta.canonical.is_none() => {
+                let rel = dom.attr(id, "rel").unwrap_or("").to_ascii_lowercase();
                 if rel.split_whitespace().any(|r| r == "canonical")
-                    && let Some(href) = el.attr("href").filter(|h| !h.trim().is_empty())
+                    && let Some(href) = dom.attr(id, "href").filter(|h| !h.trim().is_empty())
                 {
                     meta.canonical = Some(href.trim().to_string());
                 }
             }
-            "script" => {
-                let ty = el.attr("type").unwrap_or("").trim().to_ascii_lowercase();
-                if ty != "application/ld+json" || ld_docs.len() >= 20 {
+            Tag::script => {
+                // The parser keeps the text of JSON-LD scripts only.
+                if ld_docs.len() >= 20 {
                     continue;
                 }
-                let len: usize = node
-                    .children()
-                    .filter_map(|c| c.value().as_text().map(|t| t.len()))
-                    .sum();
-                if len > MAX_JSONLD_BYTES {
+                let len: usize = dom.children(id).filter_map(|c| dom.text(c)).map(str::len).sum();
+                if len == 0 || len > MAX_JSONLD_BYTES {
                     continue;
                 }
-                let text: String = node
-                    .children()
-                    .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
-                    .collect();
+                let text: String = dom.children(id).filter_map(|c| dom.text(c)).collect();
                 if let Some(v) = parse_jsonld(&text) {
                     ld_docs.push(v);
                 }
             }
             _ => {}
         }
-        if let Some(prop) = el.attr("itemprop") {
-            let value = el.attr("content").or_else(|| el.attr("datetime"));
+        if let Some(prop) = dom.attr(id, "itemprop") {
+            let value = dom.attr(id, "content").or_else(|| dom.attr(id, "datetime"));
             match prop {
                 "datePublished" if meta.micro_published.is_none() => {
                     meta.micro_published = value.map(str::to_string);
@@ -249,7 +242,12 @@ fn ld_article(docs: &[Value]) -> LdArticle {
         authors: obj
             .get("author")
             .or_else(|| obj.get("creator"))
-            .map(ld_authors)
+            .map(|v| ld_authors(v, false))
+            .unwrap_or_default(),
+        org_authors: obj
+            .get("author")
+            .or_else(|| obj.get("creator"))
+            .map(|v| ld_authors(v, true))
             .unwrap_or_default(),
         published: get("datePublished").or_else(|| get("dateCreated")),
         modified: get("dateModified"),
@@ -257,6 +255,10 @@ fn ld_article(docs: &[Value]) -> LdArticle {
         sections,
         lang: get("inLanguage"),
         description: get("description"),
+        body: obj
+            .get("articleBody")
+            .and_then(|v| v.as_str())
+            .map(|b| strip_tags(&crate::dom::decode_entities(b))),
         image: obj
             .get("image")
             .or_else(|| obj.get("thumbnailUrl"))
@@ -264,10 +266,36 @@ fn ld_article(docs: &[Value]) -> LdArticle {
     }
 }
 
+/// Text with markup removed: `<p>` and `<br>` become line breaks, other
+/// tags disappear.
+fn strip_tags(s: &str) -> String {
+    if !s.contains('<') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let Some(j) = rest[i..].find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = rest[i + 1..i + j].trim_start_matches('/').to_ascii_lowercase();
+        if tag.starts_with('p') || tag.starts_with("br") || tag.starts_with("div") || tag.starts_with('h') {
+            out.push('\n');
+        }
+        rest = &rest[i + j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A text value: a string, a number, `{"@value": …}`, or the first of a list.
 fn ld_text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(collapse_ws(s)).filter(|s| !s.is_empty()),
+        Value::String(s) => {
+            Some(collapse_ws(&crate::dom::decode_entities(s))).filter(|s| !s.is_empty())
+        }
         Value::Number(n) => Some(n.to_string()),
         Value::Object(o) => o.get("@value").and_then(ld_text),
         Value::Array(a) => a.iter().find_map(ld_text),
@@ -311,7 +339,8 @@ fn ld_list(v: &Value) -> Vec<String> {
 
 /// Authors: strings, `Person` objects, or lists of them. Organisations are
 /// not authors (they are usually the publisher repeated).
-fn ld_authors(v: &Value) -> Vec<String> {
+/// With `orgs`, the organisations instead (their names as written).
+fn ld_authors(v: &Value, orgs: bool) -> Vec<String> {
     let mut out = Vec::new();
     let items: Vec<&Value> = match v {
         Value::Array(a) => a.iter().take(20).collect(),
@@ -319,10 +348,17 @@ fn ld_authors(v: &Value) -> Vec<String> {
     };
     for item in items {
         match item {
-            Value::String(s) => out.extend(split_names(s, false)),
+            Value::String(s) if !orgs => out.extend(split_names(s, false)),
             Value::Object(o) => {
                 let types = types_of(o);
-                if types.iter().any(|t| t.contains("Organization")) {
+                let is_org = types.iter().any(|t| t.contains("Organization"));
+                if orgs {
+                    if is_org && let Some(name) = o.get("name").and_then(ld_text) {
+                        out.push(name);
+                    }
+                    continue;
+                }
+                if is_org {
                     continue;
                 }
                 if let Some(name) = o.get("name").and_then(ld_text) {
@@ -355,7 +391,7 @@ mod tests {
            "datePublished":"2025-06-25T07:13:00+02:00","publisher":{"@type":"Organization","name":"Example Daily"},
            "articleSection":["World"],"keywords":"mali, russia","image":{"@type":"ImageObject","url":"https://x.org/i.jpg"}}
         ]}</script></head><body></body></html>"#;
-        let meta = collect(&Html::parse_document(html));
+        let meta = collect(&crate::dom::parse(html));
         assert_eq!(meta.ld.headline.as_deref(), Some("Big news"));
         assert_eq!(meta.ld.authors, vec!["Jane Doe"]);
         assert_eq!(meta.ld.publisher.as_deref(), Some("Example Daily"));
@@ -366,7 +402,7 @@ mod tests {
     #[test]
     fn survives_broken_jsonld() {
         let html = "<script type='application/ld+json'>{\"@type\":\"NewsArticle\",\"headline\":\"a\nb\"}</script><script type='application/ld+json'>{{{</script>";
-        let meta = collect(&Html::parse_document(html));
+        let meta = collect(&crate::dom::parse(html));
         assert_eq!(meta.ld.headline.as_deref(), Some("a b"));
     }
 }

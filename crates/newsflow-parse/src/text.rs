@@ -3,6 +3,9 @@
 /// Collapse every run of whitespace (including no-break and zero-width
 /// spaces) into one ASCII space and trim the ends.
 pub(crate) fn collapse_ws(s: &str) -> String {
+    if s.is_ascii() {
+        return collapse_ascii(s);
+    }
     let mut out = String::with_capacity(s.len());
     let mut pending_space = false;
     for c in s.chars() {
@@ -22,9 +25,23 @@ pub(crate) fn collapse_ws(s: &str) -> String {
     out
 }
 
+fn collapse_ascii(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_ascii_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
 /// Lower-case and strip the accents of common Latin letters, for matching
 /// words like "Publié" and "publie" alike. Not for output.
 pub(crate) fn fold(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase().replace('`', "'");
+    }
     let mut out = String::with_capacity(s.len());
     for c in s.chars().flat_map(char::to_lowercase) {
         let mapped = match c {
@@ -52,6 +69,9 @@ pub(crate) fn compact(s: &str) -> String {
 
 /// Count of characters that are not whitespace.
 pub(crate) fn visible_len(s: &str) -> usize {
+    if s.is_ascii() {
+        return s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+    }
     s.chars().filter(|c| !c.is_whitespace()).count()
 }
 
