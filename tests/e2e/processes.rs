@@ -194,7 +194,9 @@ async fn dead_letters_are_listed_and_replayed_after_a_fix() {
     };
     // The page is missing at first: the fetch stage dead-letters a 404.
     let url = site.url("/late.html");
-    bus.publish_bytes(subjects::URLS, Bytes::from(url.clone()), "late").await.unwrap();
+    bus.publish_bytes(subjects::URLS, Bytes::from(url.clone()), "late")
+        .await
+        .unwrap();
     let b = bus.clone();
     eventually(Duration::from_secs(30), "one dead letter", || {
         let b = b.clone();
@@ -202,14 +204,25 @@ async fn dead_letters_are_listed_and_replayed_after_a_fix() {
     })
     .await;
     let cli = |args: &[&str]| {
-        let out = Command::new(BIN).args(args).env("NATS_URL", nats.url()).output().unwrap();
+        let out = Command::new(BIN)
+            .args(args)
+            .env("NATS_URL", nats.url())
+            .output()
+            .unwrap();
         (out.status, String::from_utf8_lossy(&out.stdout).to_string())
     };
     let (status, listing) = cli(&["dlq", "list"]);
     assert!(status.success());
-    assert!(listing.contains("fetch") && listing.contains("http_404"), "{listing}");
+    assert!(
+        listing.contains("fetch") && listing.contains("http_404"),
+        "{listing}"
+    );
     let (status, _) = cli(&["status"]);
-    assert_eq!(status.code(), Some(2), "a dead letter makes the status unhealthy");
+    assert_eq!(
+        status.code(),
+        Some(2),
+        "a dead letter makes the status unhealthy"
+    );
 
     // The fix: the page now exists. Replay, and the article comes through.
     site.route("/late.html", Page::html(util::seed_page()));
@@ -219,7 +232,10 @@ async fn dead_letters_are_listed_and_replayed_after_a_fix() {
     assert_eq!(got[0].data.article.url, url);
     let (status, listing) = cli(&["dlq", "list"]);
     assert!(status.success());
-    assert!(listing.trim().is_empty(), "replayed records are removed: {listing}");
+    assert!(
+        listing.trim().is_empty(),
+        "replayed records are removed: {listing}"
+    );
     let (status, _) = cli(&["status"]);
     assert_eq!(status.code(), Some(0));
     stop.cancel();

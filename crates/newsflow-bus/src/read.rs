@@ -12,7 +12,11 @@ use crate::{Bus, BusError, Received, blob};
 impl Bus {
     /// Every message stored under `subject` (wildcards allowed), oldest
     /// first, at most `limit`. Returns when nothing more is pending.
-    pub async fn read_stored(&self, subject: &str, limit: usize) -> Result<Vec<Received>, BusError> {
+    pub async fn read_stored(
+        &self,
+        subject: &str,
+        limit: usize,
+    ) -> Result<Vec<Received>, BusError> {
         let stream_name = subjects::stream_for(subject)
             .ok_or_else(|| BusError::Topology(format!("no stream carries {subject}")))?;
         let stream = self
@@ -28,18 +32,26 @@ impl Bus {
             })
             .await
             .map_err(|e| BusError::Topology(e.to_string()))?;
-        let mut messages =
-            consumer.messages().await.map_err(|e| BusError::Topology(e.to_string()))?;
+        let mut messages = consumer
+            .messages()
+            .await
+            .map_err(|e| BusError::Topology(e.to_string()))?;
         let mut out = Vec::new();
         while out.len() < limit {
             // An empty filter answers nothing: stop after a quiet second.
             let next = tokio::time::timeout(Duration::from_secs(1), messages.next()).await;
             let Ok(Some(item)) = next else { break };
             let message = item.map_err(|e| BusError::Consume(e.to_string()))?;
-            let info = message.info().map_err(|e| BusError::Consume(e.to_string()))?;
+            let info = message
+                .info()
+                .map_err(|e| BusError::Consume(e.to_string()))?;
             let (sequence, pending) = (info.stream_sequence, info.pending);
             let payload = blob::resolve(self.js(), &message.message).await?;
-            out.push(Received { subject: message.subject.to_string(), sequence, payload });
+            out.push(Received {
+                subject: message.subject.to_string(),
+                sequence,
+                payload,
+            });
             if pending == 0 {
                 break;
             }
@@ -56,6 +68,9 @@ impl Bus {
             .get_stream(stream_name)
             .await
             .map_err(|e| BusError::Topology(format!("stream {stream_name}: {e}")))?;
-        stream.delete_message(sequence).await.map_err(|e| BusError::Consume(e.to_string()))
+        stream
+            .delete_message(sequence)
+            .await
+            .map_err(|e| BusError::Consume(e.to_string()))
     }
 }

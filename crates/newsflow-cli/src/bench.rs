@@ -56,7 +56,9 @@ pub async fn e2e(
     cfg.nats.url = server.url();
     cfg.store.db = work_dir.join("bench.db").display().to_string();
     cfg.fetch.allow = vec!["127.0.0.1".into()];
-    let site = FixtureSite::start().await.context("cannot bind the fixture site")?;
+    let site = FixtureSite::start()
+        .await
+        .context("cannot bind the fixture site")?;
     for i in 0..articles {
         site.route(&format!("/news/{i}.html"), Page::html(page.clone()));
     }
@@ -72,7 +74,9 @@ pub async fn e2e(
     let mut sent_at: HashMap<String, Instant> = HashMap::with_capacity(articles);
     let publisher = {
         let bus = bus.clone();
-        let urls: Vec<String> = (0..articles).map(|i| site.url(&format!("/news/{i}.html"))).collect();
+        let urls: Vec<String> = (0..articles)
+            .map(|i| site.url(&format!("/news/{i}.html")))
+            .collect();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             let interval = rate.map(|r| Duration::from_secs_f64(1.0 / r));
@@ -84,8 +88,12 @@ pub async fn e2e(
                 }
                 let env = UrlRequest::decode(url.as_bytes(), "bench")?;
                 let _ = tx.send((env.article_id.clone(), Instant::now()));
-                bus.publish_bytes(subjects::URLS, Bytes::from(url), &format!("bench:{}", env.article_id))
-                    .await?;
+                bus.publish_bytes(
+                    subjects::URLS,
+                    Bytes::from(url),
+                    &format!("bench:{}", env.article_id),
+                )
+                .await?;
             }
             anyhow::Ok(())
         });
@@ -97,17 +105,24 @@ pub async fn e2e(
     let deadline = Instant::now() + Duration::from_secs(600);
     while latencies.len() < articles {
         if Instant::now() > deadline {
-            bail!("only {} of {articles} articles enriched within 600 s", latencies.len());
+            bail!(
+                "only {} of {articles} articles enriched within 600 s",
+                latencies.len()
+            );
         }
         let item = tokio::time::timeout(Duration::from_secs(60), enriched.next())
             .await
             .context("no enriched article for 60 s; see `newsflow status`")?;
-        let Some(item) = item else { bail!("enriched stream closed") };
+        let Some(item) = item else {
+            bail!("enriched stream closed")
+        };
         let received = Instant::now();
         while let Ok((id, at)) = sent_rx.try_recv() {
             sent_at.insert(id, at);
         }
-        let Ok(env) = Enriched::decode(&item?.payload, "") else { continue };
+        let Ok(env) = Enriched::decode(&item?.payload, "") else {
+            continue;
+        };
         if let Some(at) = sent_at.get(&env.article_id) {
             latencies.push(received.duration_since(*at).as_secs_f64() * 1000.0);
         }
@@ -144,17 +159,28 @@ pub async fn e2e(
 
 /// User + system CPU time of this process, from /proc (Linux).
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
     // Fields after the parenthesised command name; utime and stime are the
     // 12th and 13th of those, in clock ticks (100 per second on Linux).
-    let Some(rest) = stat.rsplit(')').next() else { return 0.0 };
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
 fn peak_rss_mib() -> f64 {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else { return 0.0 };
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0.0;
+    };
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

@@ -340,11 +340,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Status { json, max_dlq } => return status(cfg, json, max_dlq).await,
         Command::Dlq { what } => dlq(cfg, what).await?,
-        Command::Bench { what: BenchCommand::E2e { articles, rate, page, json } } => {
+        Command::Bench {
+            what:
+                BenchCommand::E2e {
+                    articles,
+                    rate,
+                    page,
+                    json,
+                },
+        } => {
             if articles == 0 {
                 bail!("--articles must be at least 1");
             }
-            let body = std::fs::read(&page).with_context(|| format!("cannot read {}", page.display()))?;
+            let body =
+                std::fs::read(&page).with_context(|| format!("cannot read {}", page.display()))?;
             let dir = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
             let report = newsflow_cli::bench::e2e(cfg, body, articles, rate, &dir).await;
             let _ = std::fs::remove_dir_all(&dir);
@@ -353,13 +362,28 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 println!("articles        {}", report.articles);
-                println!("offered rate    {}", report.offered_rate.map_or("max".into(), |r| format!("{r}/s")));
-                println!("throughput      {:.1} articles/s ({:.2} s)", report.articles_per_sec, report.elapsed_secs);
+                println!(
+                    "offered rate    {}",
+                    report
+                        .offered_rate
+                        .map_or("max".into(), |r| format!("{r}/s"))
+                );
+                println!(
+                    "throughput      {:.1} articles/s ({:.2} s)",
+                    report.articles_per_sec, report.elapsed_secs
+                );
                 println!("latency p50     {:.1} ms", report.latency_ms_p50);
                 println!("latency p95     {:.1} ms", report.latency_ms_p95);
                 println!("latency p99     {:.1} ms", report.latency_ms_p99);
-                println!("cpu             {:.2} s ({:.2} ms/article)", report.cpu_secs, report.cpu_secs * 1000.0 / report.articles as f64);
-                println!("peak rss        {:.1} MiB (whole process: all stages)", report.peak_rss_mib);
+                println!(
+                    "cpu             {:.2} s ({:.2} ms/article)",
+                    report.cpu_secs,
+                    report.cpu_secs * 1000.0 / report.articles as f64
+                );
+                println!(
+                    "peak rss        {:.1} MiB (whole process: all stages)",
+                    report.peak_rss_mib
+                );
             }
         }
     }
@@ -565,7 +589,9 @@ async fn status(
             .iter()
             .any(|s| s.name == stream && s.consumers.iter().any(|c| c.name == stage));
         if !present {
-            problems.push(format!("no {stage} consumer on {stream}: is the {stage} service running?"));
+            problems.push(format!(
+                "no {stage} consumer on {stream}: is the {stage} service running?"
+            ));
         }
     }
     if status.dlq_total() > max_dlq {
@@ -668,7 +694,11 @@ async fn dlq(cfg: AppConfig, what: DlqCommand) -> anyhow::Result<()> {
             };
             println!("{}", serde_json::to_string_pretty(&env)?);
         }
-        DlqCommand::Replay { sequences, all, stage } => {
+        DlqCommand::Replay {
+            sequences,
+            all,
+            stage,
+        } => {
             if sequences.is_empty() && !all {
                 bail!("name the sequences to replay (see `newsflow dlq list`) or pass --all");
             }
@@ -685,8 +715,13 @@ async fn dlq(cfg: AppConfig, what: DlqCommand) -> anyhow::Result<()> {
                         .with_context(|| format!("dead letter {seq} has invalid base64"))?,
                     (None, None) => bail!("dead letter {seq} kept no payload"),
                 };
-                let msg_id = format!("replay:{}:{seq}:{}", r.subject, chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
-                bus.publish_bytes(&r.subject, Bytes::from(payload), &msg_id).await?;
+                let msg_id = format!(
+                    "replay:{}:{seq}:{}",
+                    r.subject,
+                    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+                );
+                bus.publish_bytes(&r.subject, Bytes::from(payload), &msg_id)
+                    .await?;
                 bus.delete_stored(&dlq_subject, seq).await?;
                 replayed += 1;
                 eprintln!("replayed {seq} to {}", r.subject);

@@ -305,10 +305,50 @@ fn is_block(tag: Tag) -> bool {
     use Tag::*;
     matches!(
         tag,
-        address | article | aside | blockquote | body | center | dd | details | dir | div | dl
-            | dt | fieldset | figure | footer | form | h1 | h2 | h3 | h4 | h5 | h6 | header
-            | hgroup | hr | li | main | menu | nav | ol | p | pre | section | summary | table
-            | tbody | thead | tfoot | tr | td | th | ul | caption | html
+        address
+            | article
+            | aside
+            | blockquote
+            | body
+            | center
+            | dd
+            | details
+            | dir
+            | div
+            | dl
+            | dt
+            | fieldset
+            | figure
+            | footer
+            | form
+            | h1
+            | h2
+            | h3
+            | h4
+            | h5
+            | h6
+            | header
+            | hgroup
+            | hr
+            | li
+            | main
+            | menu
+            | nav
+            | ol
+            | p
+            | pre
+            | section
+            | summary
+            | table
+            | tbody
+            | thead
+            | tfoot
+            | tr
+            | td
+            | th
+            | ul
+            | caption
+            | html
     )
 }
 
@@ -317,9 +357,33 @@ fn is_hard_skip_tag(tag: Tag) -> bool {
     use Tag::*;
     matches!(
         tag,
-        script | style | noscript | template | svg | math | iframe | object | embed | canvas
-            | head | title | meta | link | button | input | select | textarea | option | audio
-            | video | map | dialog | figcaption | datalist | source | track
+        script
+            | style
+            | noscript
+            | template
+            | svg
+            | math
+            | iframe
+            | object
+            | embed
+            | canvas
+            | head
+            | title
+            | meta
+            | link
+            | button
+            | input
+            | select
+            | textarea
+            | option
+            | audio
+            | video
+            | map
+            | dialog
+            | figcaption
+            | datalist
+            | source
+            | track
     )
 }
 
@@ -356,12 +420,7 @@ fn count_commas(s: &str) -> u32 {
 
 /// Statistics for every element (indexed by node id); `exclude` subtrees
 /// are not counted.
-fn stats_pass(
-    dom: &Dom,
-    info: &[ElemInfo],
-    exclude: &[bool],
-    skip_hidden: bool,
-) -> Vec<Stats> {
+fn stats_pass(dom: &Dom, info: &[ElemInfo], exclude: &[bool], skip_hidden: bool) -> Vec<Stats> {
     let mut map: Vec<Stats> = vec![Stats::default(); dom.len()];
     // (id, is_block, is_link)
     let mut stack: Vec<(NodeId, bool, bool)> = Vec::new();
@@ -979,14 +1038,7 @@ fn initial_score(dom: &Dom, id: NodeId, hints: &[Option<Hint>], st: &Stats) -> f
         Some(Tag::div | Tag::section | Tag::main) => 5.0,
         Some(Tag::pre | Tag::td | Tag::blockquote) => 3.0,
         Some(
-            Tag::address
-            | Tag::ol
-            | Tag::ul
-            | Tag::dl
-            | Tag::dd
-            | Tag::dt
-            | Tag::li
-            | Tag::form,
+            Tag::address | Tag::ol | Tag::ul | Tag::dl | Tag::dd | Tag::dt | Tag::li | Tag::form,
         ) => -3.0,
         Some(Tag::th) => -5.0,
         _ => 0.0,

@@ -79,8 +79,24 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            area | base | basefont | bgsound | br | col | embed | frame | hr | image | img
-                | input | keygen | link | meta | param | source | track | wbr
+            area | base
+                | basefont
+                | bgsound
+                | br
+                | col
+                | embed
+                | frame
+                | hr
+                | image
+                | img
+                | input
+                | keygen
+                | link
+                | meta
+                | param
+                | source
+                | track
+                | wbr
         )
     }
 
@@ -89,10 +105,47 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            address | article | aside | blockquote | center | details | dialog | dir | div | dl
-                | fieldset | figcaption | figure | footer | form | h1 | h2 | h3 | h4 | h5 | h6
-                | header | hgroup | hr | listing | main | menu | nav | ol | p | pre | search
-                | section | summary | table | ul | plaintext | xmp | dd | dt | li
+            address
+                | article
+                | aside
+                | blockquote
+                | center
+                | details
+                | dialog
+                | dir
+                | div
+                | dl
+                | fieldset
+                | figcaption
+                | figure
+                | footer
+                | form
+                | h1
+                | h2
+                | h3
+                | h4
+                | h5
+                | h6
+                | header
+                | hgroup
+                | hr
+                | listing
+                | main
+                | menu
+                | nav
+                | ol
+                | p
+                | pre
+                | search
+                | section
+                | summary
+                | table
+                | ul
+                | plaintext
+                | xmp
+                | dd
+                | dt
+                | li
         )
     }
 
@@ -103,8 +156,23 @@ impl Tag {
         self.closes_p()
             || matches!(
                 self,
-                applet | body | caption | html | marquee | object | table | td | th | tr | tbody
-                    | thead | tfoot | template | select | button | head
+                applet
+                    | body
+                    | caption
+                    | html
+                    | marquee
+                    | object
+                    | table
+                    | td
+                    | th
+                    | tr
+                    | tbody
+                    | thead
+                    | tfoot
+                    | template
+                    | select
+                    | button
+                    | head
             )
     }
 
@@ -136,8 +204,16 @@ impl Tag {
         use Tag::*;
         matches!(
             self,
-            base | basefont | bgsound | link | meta | noscript | script | style | template
-                | title | noframes
+            base | basefont
+                | bgsound
+                | link
+                | meta
+                | noscript
+                | script
+                | style
+                | template
+                | title
+                | noframes
         )
     }
 }
@@ -966,7 +1042,12 @@ impl Builder<'_> {
                 self.close_any_in_scope(&[Tag::tr], |t| {
                     matches!(
                         t,
-                        Tag::table | Tag::html | Tag::template | Tag::tbody | Tag::thead | Tag::tfoot
+                        Tag::table
+                            | Tag::html
+                            | Tag::template
+                            | Tag::tbody
+                            | Tag::thead
+                            | Tag::tfoot
                     )
                 });
             }
@@ -1134,7 +1215,9 @@ fn decode_ref(s: &str) -> Option<(char, Option<char>, usize)> {
                 (c as char).to_digit(10)
             };
             let Some(d) = d else { break };
-            v = v.saturating_mul(if hex { 16 } else { 10 }).saturating_add(d);
+            v = v
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(d);
             j += 1;
         }
         if j == start {
@@ -1210,10 +1293,7 @@ mod tests {
             "<p>a<p>b<div>c</div>",
             r#"(body (p "a") (p "b") (div "c"))"#,
         );
-        check(
-            "<ul><li>a<li>b</ul>",
-            r#"(body (ul (li "a") (li "b")))"#,
-        );
+        check("<ul><li>a<li>b</ul>", r#"(body (ul (li "a") (li "b")))"#);
         check(
             "<table><tr><td>a<td>b<tr><td>c</table>",
             r#"(body (table (tr (td "a") (td "b")) (tr (td "c"))))"#,
@@ -1231,10 +1311,7 @@ mod tests {
             "<div><span>a</div></span>b</div>c",
             r#"(body (div (span "a")) "bc")"#,
         );
-        check(
-            "<div><p>a</span>b</p></div>",
-            r#"(body (div (p "ab")))"#,
-        );
+        check("<div><p>a</span>b</p></div>", r#"(body (div (p "ab")))"#);
         check(
             "<div><b>a<p>b</b>c</p></div>",
             r#"(body (div (b "a" (p "b")) "c"))"#,
@@ -1314,7 +1391,17 @@ mod tests {
 
     #[test]
     fn cut_off_input() {
-        for s in ["<", "<div", "<div class=\"x", "<!--", "<script>x", "&", "&#", "&#x", "<p>&am"] {
+        for s in [
+            "<",
+            "<div",
+            "<div class=\"x",
+            "<!--",
+            "<script>x",
+            "&",
+            "&#",
+            "&#x",
+            "<p>&am",
+        ] {
             let dom = parse(s);
             assert!(dom.len() >= 1);
         }

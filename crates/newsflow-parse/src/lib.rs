@@ -74,8 +74,7 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     let raw_title = article_h1(&page)
         .filter(|h| {
             let others = [meta_title.as_deref(), meta.title_tag.as_deref()];
-            others.iter().all(Option::is_none)
-                || others.iter().flatten().any(|m| overlaps(h, m))
+            others.iter().all(Option::is_none) || others.iter().flatten().any(|m| overlaps(h, m))
         })
         .or(meta_title)
         .or_else(|| h1.clone())
@@ -168,7 +167,10 @@ fn teaser_to_full(body: &mut body::Body, full: &str) {
     };
     let full_words: std::collections::HashSet<String> = words(full).into_iter().collect();
     let shown_words: Vec<String> = body.paragraphs.iter().flat_map(|p| words(p)).collect();
-    let inside = shown_words.iter().filter(|w| full_words.contains(*w)).count();
+    let inside = shown_words
+        .iter()
+        .filter(|w| full_words.contains(*w))
+        .count();
     if inside * 10 < shown_words.len() * 6 {
         return;
     }
@@ -398,12 +400,24 @@ fn find_authors(
     let credible = |v: &String| {
         !v.contains("://") && v.chars().count() <= 60 && v.chars().any(char::is_alphabetic)
     };
-    let orgs: Vec<String> = meta.ld.org_authors.iter().filter(|v| credible(v)).cloned().collect();
+    let orgs: Vec<String> = meta
+        .ld
+        .org_authors
+        .iter()
+        .filter(|v| credible(v))
+        .cloned()
+        .collect();
     if !orgs.is_empty() {
         return dedup(orgs);
     }
     // Credited names that were set aside for being the site's own.
-    let site_credit: Vec<String> = meta.ld.authors.iter().filter(|v| credible(v)).cloned().collect();
+    let site_credit: Vec<String> = meta
+        .ld
+        .authors
+        .iter()
+        .filter(|v| credible(v))
+        .cloned()
+        .collect();
     if !site_credit.is_empty() {
         return dedup(site_credit);
     }
@@ -543,11 +557,7 @@ fn find_dates(
     (published, modified)
 }
 
-fn find_original_publisher(
-    page: &Page,
-    body: &body::Body,
-    window: Window,
-) -> Option<String> {
+fn find_original_publisher(page: &Page, body: &body::Body, window: Window) -> Option<String> {
     if let Some(p) = body
         .datelines
         .iter()

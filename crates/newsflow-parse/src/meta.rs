@@ -129,7 +129,11 @@ pub(crate) fn collect(dom: &Dom) -> PageMeta {
                 if ld_docs.len() >= 20 {
                     continue;
                 }
-                let len: usize = dom.children(id).filter_map(|c| dom.text(c)).map(str::len).sum();
+                let len: usize = dom
+                    .children(id)
+                    .filter_map(|c| dom.text(c))
+                    .map(str::len)
+                    .sum();
                 if len == 0 || len > MAX_JSONLD_BYTES {
                     continue;
                 }
@@ -280,8 +284,14 @@ fn strip_tags(s: &str) -> String {
             rest = "";
             break;
         };
-        let tag = rest[i + 1..i + j].trim_start_matches('/').to_ascii_lowercase();
-        if tag.starts_with('p') || tag.starts_with("br") || tag.starts_with("div") || tag.starts_with('h') {
+        let tag = rest[i + 1..i + j]
+            .trim_start_matches('/')
+            .to_ascii_lowercase();
+        if tag.starts_with('p')
+            || tag.starts_with("br")
+            || tag.starts_with("div")
+            || tag.starts_with('h')
+        {
             out.push('\n');
         }
         rest = &rest[i + j + 1..];
