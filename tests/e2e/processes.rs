@@ -139,8 +139,13 @@ async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
+    let ops_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
     let mut up = Command::new(BIN)
         .arg("up")
+        .env("NEWSFLOW__OPS__LISTEN", format!("127.0.0.1:{ops_port}"))
         .env_remove("NATS_URL")
         .env("NEWSFLOW_DB", dir.path().join("db.sqlite"))
         .env("NEWSFLOW__UP__DATA_DIR", dir.path().join("data"))
@@ -169,6 +174,12 @@ async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
         }
     })
     .await;
+    // The operations endpoints answer.
+    for (path, want) in [("/healthz", "ok"), ("/readyz", "ready"), ("/metrics", "")] {
+        let (status, body) = http_get(ops_port, path).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        assert!(body.contains(want), "GET {path}: {body}");
+    }
     signal(&up, "-TERM");
     let status = wait_exit(&mut up, Duration::from_secs(30));
     assert!(status.success(), "newsflow up exited with {status}");
@@ -240,4 +251,23 @@ async fn dead_letters_are_listed_and_replayed_after_a_fix() {
     assert_eq!(status.code(), Some(0));
     stop.cancel();
     stages.await.unwrap().unwrap();
+}
+
+/// A bare HTTP/1.1 GET on 127.0.0.1, returning the status and the body.
+async fn http_get(port: u16, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+    (status, body)
 }

@@ -81,6 +81,11 @@ impl Bus {
         &self.cfg
     }
 
+    /// True while the connection to the server is up (for readiness probes).
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
     /// Largest payload the server accepts in one message.
     pub fn max_payload(&self) -> usize {
         self.client.server_info().max_payload

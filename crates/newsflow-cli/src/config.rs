@@ -27,6 +27,8 @@ pub struct AppConfig {
     pub log: LogConfig,
     /// `newsflow up`.
     pub up: UpConfig,
+    /// Health and metrics endpoints.
+    pub ops: crate::ops::OpsConfig,
 }
 
 /// Logging settings.

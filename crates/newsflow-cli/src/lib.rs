@@ -9,5 +9,6 @@ pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod offline;
+pub mod ops;
 pub mod pipeline;
 pub mod print;

@@ -395,9 +395,26 @@ async fn service(cfg: AppConfig, name: StageName) -> anyhow::Result<()> {
     // connecting must stop the service cleanly, not kill it.
     let shutdown = shutdown_token();
     let bus = pipeline::connect(&cfg).await?;
+    let mut checks = vec![newsflow_cli::ops::nats_check(&bus)];
+    if name == StageName::Store {
+        checks.push(store_check(&cfg).await?);
+    }
+    newsflow_cli::ops::serve(&cfg.ops, checks, shutdown.clone()).await?;
     pipeline::run_one(&cfg, &bus, name, shutdown).await?;
     bus.drain().await?;
     Ok(())
+}
+
+/// Readiness of the store's database: a cheap query on its own connection.
+async fn store_check(cfg: &AppConfig) -> anyhow::Result<(String, newsflow_cli::ops::Check)> {
+    let store = newsflow_store::SqliteStore::open(&cfg.store)
+        .await
+        .with_context(|| format!("cannot open the store at {}", cfg.store.db))?;
+    let check: newsflow_cli::ops::Check = std::sync::Arc::new(move || {
+        let store = store.clone();
+        Box::pin(async move { store.count().await.map(|_| ()).map_err(|e| e.to_string()) })
+    });
+    Ok(("database".into(), check))
 }
 
 async fn up(
@@ -433,6 +450,13 @@ async fn up(
         None
     };
     let bus = pipeline::connect(&cfg).await?;
+    let checks = vec![
+        newsflow_cli::ops::nats_check(&bus),
+        store_check(&cfg).await?,
+    ];
+    if let Some(addr) = newsflow_cli::ops::serve(&cfg.ops, checks, shutdown.clone()).await? {
+        eprintln!("health and metrics on http://{addr}/healthz /readyz /metrics");
+    }
     eprintln!(
         "pipeline running: store {}; publish with `newsflow publish URL`, follow with `newsflow tail`; Ctrl-C stops",
         cfg.store.db
