@@ -67,6 +67,8 @@ struct AnnotateInput {
     file: Option<String>,
     #[serde(default)]
     url: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
 }
 
 /// Annotate one JSON line: `{"id","text","lang"?}`, a parsed article
@@ -88,19 +90,20 @@ pub fn annotate_line(line: &str, enrich: &newsflow_enrich::Enrich) -> anyhow::Re
                 .map(Value::String)
         })
         .unwrap_or(Value::Null);
-    let (text, lang) = if let Some(text) = input.text {
-        (text, input.lang)
+    // The publication date resolves relative dates ("hier", "last Tuesday").
+    let (text, lang, published) = if let Some(text) = input.text {
+        (text, input.lang, input.published)
     } else if let Some(body) = input.body_text {
-        (body, input.lang.or(input.lang_hint))
+        (body, input.lang.or(input.lang_hint), input.published)
     } else if let Some(article) = input.article {
         match article.body_text {
-            Some(body) => (body, article.lang_hint),
+            Some(body) => (body, article.lang_hint, article.published),
             None => bail!("`article` has no `body_text`"),
         }
     } else {
         bail!("expected a `text` or `body_text` field");
     };
-    let enrichment = enrich.annotate(&text, lang.as_deref());
+    let enrichment = enrich.annotate_with(&text, lang.as_deref(), published.as_deref());
     let mut out = Map::new();
     out.insert("id".into(), id);
     if let Value::Object(fields) = serde_json::to_value(&enrichment)? {

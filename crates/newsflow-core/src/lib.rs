@@ -12,7 +12,9 @@ mod event;
 mod ids;
 pub mod subjects;
 
-pub use article::{Article, Enrichment, Entity, EntityLabel};
+pub use article::{
+    Article, DateMention, Enrichment, Entity, EntityLabel, Geo, Keyword, PlaceKind, Quote, Tone,
+};
 pub use error::{DecodeError, StageError};
 pub use event::{
     CharsetSource, DlqRecord, Enriched, Envelope, Event, Fetched, NoOutput, Parsed, SCHEMA_VERSION,

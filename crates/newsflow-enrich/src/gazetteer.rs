@@ -8,7 +8,7 @@ use newsflow_core::EntityLabel;
 
 use crate::ner::{Kind, tokenize};
 
-const PLACES: &str = include_str!("../data/places.txt");
+pub(crate) const PLACES: &str = include_str!("../data/places.txt");
 const ORGS: &str = include_str!("../data/orgs.txt");
 
 /// One listed name.
@@ -20,6 +20,9 @@ pub(crate) struct GazEntry {
     /// The listed form starts with a lower-case letter (`al-Shabaab`,
     /// `île Maurice`), so a lower-case first token may match it.
     pub lowercase_start: bool,
+    /// The listed form is an acronym (`UN`, `AU`): only a token in capitals
+    /// matches it, not the word `un` or `Au`.
+    pub acronym: bool,
 }
 
 /// Names keyed by their token norms joined with spaces.
@@ -27,6 +30,8 @@ pub(crate) struct GazEntry {
 pub(crate) struct Gazetteer {
     entries: HashMap<String, GazEntry>,
     place_prefixes: HashSet<String>,
+    /// Names of small towns: places only where the context says so.
+    weak_places: HashSet<String>,
     /// Longest name, in tokens.
     pub max_tokens: usize,
 }
@@ -34,6 +39,11 @@ pub(crate) struct Gazetteer {
 impl Gazetteer {
     pub fn lookup(&self, key: &str) -> Option<&GazEntry> {
         self.entries.get(key)
+    }
+
+    /// A small town's name: a place after `à`, `près de`, in a dateline.
+    pub fn is_weak_place(&self, key: &str) -> bool {
+        self.weak_places.contains(key)
     }
 
     /// Whether some place name has a word starting with these four letters
@@ -77,7 +87,9 @@ fn load(g: &mut Gazetteer, data: &str, label: EntityLabel) {
                     let chars: Vec<char> = name.chars().collect();
                     for t in tokenize(&chars).iter().filter(|t| t.kind == Kind::Word) {
                         if t.norm.chars().count() >= 4 {
-                            g.place_prefixes.insert(t.norm.chars().take(4).collect());
+                            let prefix: String = t.norm.chars().take(4).collect();
+                            g.place_prefixes.insert(crate::ner::fold_accents(&prefix));
+                            g.place_prefixes.insert(prefix);
                         }
                     }
                 }
@@ -85,6 +97,12 @@ fn load(g: &mut Gazetteer, data: &str, label: EntityLabel) {
                     label,
                     canonical: canonical.replace('\u{2019}', "'"),
                     lowercase_start: name.chars().next().is_some_and(char::is_lowercase),
+                    acronym: n == 1
+                        && name.chars().filter(|c| c.is_alphabetic()).count() <= 4
+                        && name
+                            .chars()
+                            .filter(|c| c.is_alphabetic())
+                            .all(char::is_uppercase),
                 });
             }
         }
@@ -98,10 +116,32 @@ pub(crate) fn get() -> &'static Gazetteer {
         let mut g = Gazetteer {
             entries: HashMap::new(),
             place_prefixes: HashSet::new(),
+            weak_places: HashSet::new(),
             max_tokens: 1,
         };
         load(&mut g, PLACES, EntityLabel::LOC);
         load(&mut g, ORGS, EntityLabel::ORG);
+        // GeoNames names: countries, regions and large towns are places
+        // wherever they appear; small towns only with a cue.
+        for (key, name, strong) in crate::geo::GEO.names() {
+            if !name.chars().next().is_some_and(char::is_uppercase) || g.entries.contains_key(key) {
+                continue;
+            }
+            if strong {
+                g.max_tokens = g.max_tokens.max(key.split(' ').count());
+                g.entries.insert(
+                    key.to_string(),
+                    GazEntry {
+                        label: EntityLabel::LOC,
+                        canonical: name.replace('\u{2019}', "'"),
+                        lowercase_start: false,
+                        acronym: false,
+                    },
+                );
+            } else {
+                g.weak_places.insert(key.to_string());
+            }
+        }
         g
     })
 }

@@ -12,25 +12,52 @@
 
 #![deny(missing_docs)]
 
+mod dates;
+mod fingerprint;
 mod gazetteer;
+mod geo;
 mod lang;
 mod ner;
+mod quotes;
+mod summary;
 mod words;
 
 use newsflow_core::{Enriched, Enrichment, Envelope, Parsed, Stage, StageError};
 use serde::{Deserialize, Serialize};
 
-/// Language and entities of `text`.
+/// How many keywords an article gets.
+const KEYWORDS: usize = 10;
+
+/// Everything this crate derives from `text`, without a publication date
+/// (relative dates then get a `null` value). See [`annotate_with`].
+pub fn annotate(text: &str, lang_hint: Option<&str>) -> Enrichment {
+    annotate_with(text, lang_hint, None)
+}
+
+/// Language, entities (geocoded places), quotes with speakers, dates,
+/// keywords, summary, tone and fingerprint of `text`.
 ///
 /// `lang_hint` is the language the page declares (`fr`, `fr-FR`); it only
 /// decides when the text is too short or too mixed for the detector.
-pub fn annotate(text: &str, lang_hint: Option<&str>) -> Enrichment {
+/// `published` (`YYYY-MM-DD` or RFC 3339) is what relative dates (`lundi`,
+/// `hier`, `last Tuesday`) are resolved against.
+pub fn annotate_with(text: &str, lang_hint: Option<&str>, published: Option<&str>) -> Enrichment {
     let (lang, lang_confidence) = lang::detect(text, lang_hint);
+    let mut entities = ner::entities(text);
+    geo::geocode(text, &mut entities);
+    let dates = dates::dates(text, published, &lang);
+    let quotes = quotes::quotes(text, &entities, &lang);
+    let (keywords, summary) = summary::keywords_and_summary(text, KEYWORDS);
     Enrichment {
         lang,
         lang_confidence,
-        entities: ner::entities(text),
-        fingerprint: None,
+        entities,
+        quotes,
+        dates,
+        keywords,
+        summary,
+        tone: Some(summary::tone(text)).filter(|t| t.words > 0),
+        fingerprint: fingerprint::fingerprint(text),
     }
 }
 
@@ -64,11 +91,23 @@ impl Enrich {
         Self { config }
     }
 
-    /// Annotate an article body under this stage's limits.
+    /// Annotate an article body under this stage's limits, without a
+    /// publication date.
     pub fn annotate(&self, text: &str, lang_hint: Option<&str>) -> Enrichment {
+        self.annotate_with(text, lang_hint, None)
+    }
+
+    /// Annotate an article body under this stage's limits; `published`
+    /// anchors relative dates (see [`annotate_with`]).
+    pub fn annotate_with(
+        &self,
+        text: &str,
+        lang_hint: Option<&str>,
+        published: Option<&str>,
+    ) -> Enrichment {
         match text.char_indices().nth(self.config.max_text_chars) {
-            Some((cut, _)) => annotate(&text[..cut], lang_hint),
-            None => annotate(text, lang_hint),
+            Some((cut, _)) => annotate_with(&text[..cut], lang_hint, published),
+            None => annotate_with(text, lang_hint, published),
         }
     }
 }
@@ -84,7 +123,11 @@ impl Stage for Enrich {
         // Annotation is CPU-bound (milliseconds per article, more for long
         // pages); keep it off the runtime's async workers.
         let (article, enrichment) = tokio::task::spawn_blocking(move || {
-            let enrichment = this.annotate(&article.body_text, article.lang_hint.as_deref());
+            let enrichment = this.annotate_with(
+                &article.body_text,
+                article.lang_hint.as_deref(),
+                article.published.as_deref(),
+            );
             (article, enrichment)
         })
         .await

@@ -22,6 +22,7 @@ fn entity(text: &str, start: usize, label: EntityLabel, canonical: &str) -> Enti
         label,
         text: text.into(),
         canonical: canonical.into(),
+        geo: None,
     }
 }
 
@@ -46,7 +47,7 @@ fn event(
         lang: lang.into(),
         lang_confidence: 1.0,
         entities,
-        fingerprint: None,
+        ..Enrichment::default()
     };
     Envelope::new(
         id,
