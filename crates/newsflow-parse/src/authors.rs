@@ -11,7 +11,7 @@ use crate::text::{collapse_ws, fold};
 /// Words that introduce a byline, in the languages we see most.
 static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)^(?:(?:written|reported|posted|text|texte|textes|reportage|interview)\s+)?(?:by|par|von|por|door|av|di|af|autor(?:es|en|in)?|auteur(?:s|e)?|author(?:s)?|text|texte|redacción|redaction|rédaction)\s*[:\-–]?\s+",
+        r"(?i)^(?:(?:written|reported|posted|text|texte|textes|reportage|interview)\s+)?(?:by|par|von|por|door|av|di|af|autor(?:es|en|in)?(?:\s*/\s*autor(?:in)?)?|auteur(?:s|e)?(?:\s*/\s*auteure?)?|author(?:s)?|text|texte|redacción|redaction|rédaction)\s*[:\-–]?\s+",
     )
     .expect("static regex")
 });
@@ -299,6 +299,8 @@ mod tests {
             &["Anna Müller", "Jan Meier"],
         );
         check("Par Jean Dupont le 25 juin 2025", &["Jean Dupont"]);
+        // Gendered labels.
+        check("Autorin/Autor Roman Goncharenko", &["Roman Goncharenko"]);
         check("La Rédaction", &[]);
         check("Stephanie Bazzle | Latest Posts", &["Stephanie Bazzle"]);
         // A job title after the name, as Korean bylines print it.

@@ -46,7 +46,8 @@ const STRONG_NEG: &[&str] = &[
     "lireaussi", "also-read", "more-stories", "more-articles", "author-bio", "author-box",
     "authorbox", "tag-list", "taglist", "toolbar", "dropdown", "modal", "popup", "overlay",
     "banner", "widget", "masthead", "pub-", "adslot", "ad-slot", "adsense", "dfp", "teaser-list",
-    "headlines", "une-", "flash-info", "breaking",
+    "headlines", "une-", "flash-info", "breaking", "similar", "offscreen", "twitter-tweet",
+    "instagram-media", "tiktok-embed",
 ];
 
 /// Class/id tokens that mark boilerplate unless a positive hint overrides.
@@ -105,6 +106,8 @@ const W_AUTHOR: u8 = 8;
 const W_DATE: u8 = 16;
 /// "content", "body", "text": an author hint inside these is not a byline.
 const W_TEXTY: u8 = 32;
+/// "commentary" is an article genre, not a comment thread.
+const W_COMMENTARY: u8 = 64;
 const T_WEAK_NEG: u8 = 1;
 const T_POS: u8 = 2;
 const T_DATE: u8 = 4;
@@ -128,13 +131,21 @@ static HINT_WORDS: LazyLock<(AhoCorasick, Vec<u8>)> = LazyLock::new(|| {
     add(AUTHOR_HINT, W_AUTHOR);
     add(DATE_HINT, W_DATE);
     add(&["content", "body", "text"], W_TEXTY);
-    let ac = AhoCorasick::new(words.iter().map(|(w, _)| w)).expect("static patterns");
+    add(&["commentary"], W_COMMENTARY);
+    // A DFA: built once, and the fastest to run on the many short class
+    // strings of a page.
+    let ac = AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .ascii_case_insensitive(true)
+        .build(words.iter().map(|(w, _)| w))
+        .expect("static patterns");
     (ac, words.into_iter().map(|(_, b)| b).collect())
 });
 
-/// Whole class/id tokens with a meaning, sorted for binary search.
-static HINT_TOKENS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
-    let mut m: Vec<(&'static str, u8)> = Vec::new();
+/// Whole class/id tokens with a meaning, packed into integers (they are
+/// all short ASCII): a lookup compares a few integers, no strings.
+static HINT_TOKENS: LazyLock<Vec<(u128, u8)>> = LazyLock::new(|| {
+    let mut m: Vec<(u128, u8)> = Vec::new();
     for (list, bit) in [
         (WEAK_NEG, T_WEAK_NEG),
         (POSITIVE_TOKENS, T_POS),
@@ -142,31 +153,42 @@ static HINT_TOKENS: LazyLock<Vec<(&'static str, u8)>> = LazyLock::new(|| {
         (META_TOKENS, T_META),
     ] {
         for w in list {
-            match m.iter_mut().find(|(k, _)| k == w) {
+            let key = pack(w.as_bytes()).expect("short static token");
+            match m.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, b)) => *b |= bit,
-                None => m.push((w, bit)),
+                None => m.push((key, bit)),
             }
         }
     }
-    m.sort_unstable();
     m
 });
 
-/// Hints of an element from its tag and the attributes that name it.
+/// Up to 16 ASCII bytes, lower-cased, as one integer.
+fn pack(token: &[u8]) -> Option<u128> {
+    if token.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..token.len()].copy_from_slice(token);
+    buf.make_ascii_lowercase();
+    Some(u128::from_le_bytes(buf))
+}
+
 fn hint_of(tag: Tag, names: &str, role: &str, itemprop: &str, rel: &str) -> Hint {
     let tag_neg = matches!(tag, Tag::nav | Tag::aside | Tag::footer | Tag::menu)
-        || matches!(
-            role.to_ascii_lowercase().as_str(),
-            "navigation"
-                | "complementary"
-                | "contentinfo"
-                | "banner"
-                | "search"
-                | "dialog"
-                | "alertdialog"
-                | "menu"
-                | "menubar"
-        );
+        || !role.is_empty()
+            && matches!(
+                role.to_ascii_lowercase().as_str(),
+                "navigation"
+                    | "complementary"
+                    | "contentinfo"
+                    | "banner"
+                    | "search"
+                    | "dialog"
+                    | "alertdialog"
+                    | "menu"
+                    | "menubar"
+            );
     let mut h = Hint {
         strong_neg: tag_neg,
         date: tag == Tag::time,
@@ -176,22 +198,43 @@ fn hint_of(tag: Tag, names: &str, role: &str, itemprop: &str, rel: &str) -> Hint
     if names.is_empty() {
         return h;
     }
-    let mut s = names.to_ascii_lowercase();
-    // "commentary" is an article genre, not a comment thread.
-    if s.contains("commentary") {
-        s = s.replace("commentary", "opinion");
-    }
     let (ac, bits) = &*HINT_WORDS;
     let mut w = 0u8;
-    for m in ac.find_overlapping_iter(&s) {
-        w |= bits[m.pattern().as_usize()];
+    // "commentary" is an article genre, not a comment thread: the
+    // "comment" match at the same place does not count.
+    // Overlapping matches end in order, so "comment" comes before the
+    // "commentary" that contains it: remember where it started.
+    let mut comment_bits: Option<(usize, u8)> = None;
+    for m in ac.find_overlapping_iter(names) {
+        let b = bits[m.pattern().as_usize()];
+        if b & W_COMMENTARY != 0 {
+            if comment_bits.is_some_and(|(at, _)| at == m.start()) {
+                comment_bits = None;
+            }
+            continue;
+        }
+        if m.len() == "comment".len() && b & W_COMMENTS != 0 && b & W_STRONG_NEG != 0 {
+            if let Some((_, pending)) = comment_bits.replace((m.start(), b)) {
+                w |= pending;
+            }
+            continue;
+        }
+        w |= b;
+    }
+    if let Some((_, pending)) = comment_bits {
+        w |= pending;
     }
     let mut t = 0u8;
-    for token in s
+    for token in names
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|t| !t.is_empty())
     {
-        t |= token_bits(token);
+        if let Some(key) = pack(token.as_bytes()) {
+            t |= HINT_TOKENS
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map_or(0, |(_, b)| *b);
+        }
     }
     h.comments = w & W_COMMENTS != 0;
     h.strong_neg |= w & W_STRONG_NEG != 0;
@@ -205,12 +248,6 @@ fn hint_of(tag: Tag, names: &str, role: &str, itemprop: &str, rel: &str) -> Hint
         h.author &= w & W_TEXTY == 0;
     }
     h
-}
-
-fn token_bits(token: &str) -> u8 {
-    HINT_TOKENS
-        .binary_search_by(|(k, _)| (*k).cmp(token))
-        .map_or(0, |i| HINT_TOKENS[i].1)
 }
 
 /// What the passes ask of every element, computed once.
@@ -280,16 +317,32 @@ fn elem_infos(dom: &Dom) -> Vec<ElemInfo> {
                 names.push(' ');
                 names.push_str(v);
             }
+            hidden |= dom.attr(id, "class").is_some_and(class_hides);
             ElemInfo {
                 hint: hint_of(tag, &names, role, itemprop, rel),
-                skip_tag: is_hard_skip_tag(tag),
                 hidden,
+                skip_tag: is_hard_skip_tag(tag),
                 image: matches!(tag, Tag::img | Tag::picture) && !tiny,
                 marker: tag == Tag::main || itemprop == "articleBody",
                 ..ElemInfo::default()
             }
         })
         .collect()
+}
+
+/// A utility class that hides the element ("hidden", "d-none"), unless
+/// another class shows it again at some screen size ("hidden md:block",
+/// "d-none d-lg-flex").
+fn class_hides(class: &str) -> bool {
+    let mut hides = false;
+    for c in class.split_whitespace() {
+        match c {
+            "hidden" | "hide" | "d-none" | "is-hidden" | "invisible" => hides = true,
+            _ if c.contains(':') || (c.starts_with("d-") && c.len() > 2) => return false,
+            _ => {}
+        }
+    }
+    hides
 }
 
 fn style_hides(style: &str) -> bool {
@@ -420,8 +473,16 @@ fn count_commas(s: &str) -> u32 {
 
 /// Statistics for every element (indexed by node id); `exclude` subtrees
 /// are not counted.
-fn stats_pass(dom: &Dom, info: &[ElemInfo], exclude: &[bool], skip_hidden: bool) -> Vec<Stats> {
-    let mut map: Vec<Stats> = vec![Stats::default(); dom.len()];
+/// `map` is reused between passes: one allocation for both.
+fn stats_pass(
+    dom: &Dom,
+    info: &[ElemInfo],
+    exclude: &[bool],
+    skip_hidden: bool,
+    mut map: Vec<Stats>,
+) -> Vec<Stats> {
+    map.clear();
+    map.resize(dom.len(), Stats::default());
     // (id, is_block, is_link)
     let mut stack: Vec<(NodeId, bool, bool)> = Vec::new();
     // Indices into `stack` of the open block elements, so that inline text
@@ -451,7 +512,7 @@ fn stats_pass(dom: &Dom, info: &[ElemInfo], exclude: &[bool], skip_hidden: bool)
                         blocks.push(stack.len());
                     }
                     stack.push((id, is_block(tag), tag == Tag::a));
-                } else if let Some(t) = dom.text(id) {
+                } else if dom.text(id).is_some() {
                     let len = info[id as usize].text_len;
                     if len == 0 {
                         continue;
@@ -596,14 +657,13 @@ impl Renderer {
         if self.buf.is_empty() {
             return;
         }
-        let mut buf = std::mem::take(&mut self.buf);
         let total = std::mem::take(&mut self.buf_vis).max(1);
         let links = std::mem::take(&mut self.buf_links);
-        if !buf.contains(BR) {
-            // One paragraph: the common case, without the splitting.
-            let text = collapse_ws(&buf);
-            buf.clear();
-            self.buf = buf;
+        if !self.buf.contains(BR) {
+            // One paragraph: the common case. The buffer was collapsed as
+            // it was filled: copy it out at its size and reuse it.
+            let text = self.buf.trim_end_matches(' ').to_string();
+            self.buf.clear();
             if !text.is_empty() {
                 self.lines.push(Line {
                     text,
@@ -617,6 +677,7 @@ impl Renderer {
             }
             return;
         }
+        let buf = std::mem::take(&mut self.buf);
         let mut produced = false;
         for piece in split_double_br(&buf) {
             let text = collapse_ws(&piece.replace(BR, " "));
@@ -636,6 +697,41 @@ impl Renderer {
         }
         if produced {
             self.pending_image = false;
+        }
+    }
+}
+
+/// Append `t` with every run of whitespace made one space (none at the
+/// start of the buffer) and invisible characters dropped: what
+/// [`collapse_ws`] does, done once while the line is built.
+fn push_collapsed(buf: &mut String, t: &str) {
+    let mut space = buf.ends_with(' ') || buf.is_empty() || buf.ends_with(BR);
+    if t.is_ascii() {
+        for b in t.bytes() {
+            if b.is_ascii_whitespace() {
+                if !space {
+                    buf.push(' ');
+                    space = true;
+                }
+            } else {
+                buf.push(b as char);
+                space = false;
+            }
+        }
+        return;
+    }
+    for c in t.chars() {
+        if matches!(c, '\u{200b}' | '\u{feff}' | '\u{ad}') {
+            continue;
+        }
+        if c.is_whitespace() {
+            if !space {
+                buf.push(' ');
+                space = true;
+            }
+        } else {
+            buf.push(c);
+            space = false;
         }
     }
 }
@@ -675,13 +771,12 @@ fn split_double_br(s: &str) -> Vec<String> {
 pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
     let n = dom.len();
     let info = elem_infos(dom);
-    let raw = stats_pass(dom, &info, &vec![false; n], skip_hidden);
+    let raw = stats_pass(dom, &info, &vec![false; n], skip_hidden, Vec::new());
     let total_p: u32 = raw.iter().map(|s| s.p_text).max().unwrap_or(0);
 
     // Pass 2: region flags (pre-order, inherited) and paragraph scores.
     let mut neg_root = vec![false; n];
-    let mut meta_root: Vec<Option<Hint>> = vec![None; n];
-    let mut hints: Vec<Option<Hint>> = vec![None; n];
+    let mut meta_root = vec![false; n];
     for id in 0..n as u32 {
         let st = raw[id as usize];
         if !st.seen {
@@ -700,19 +795,14 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         if (h.strong_neg || (h.weak_neg && !h.pos)) && !wrapper && !prose {
             neg_root[id as usize] = true;
         } else if (h.author || h.date || h.meta) && st.text < 400 && !wrapper {
-            meta_root[id as usize] = Some(h);
-        }
-        if h.pos || h.strong_neg || h.weak_neg {
-            hints[id as usize] = Some(h);
+            meta_root[id as usize] = true;
         }
     }
-    let excluded: Vec<bool> = (0..n)
-        .map(|i| neg_root[i] || meta_root[i].is_some())
-        .collect();
-    drop(raw);
-    let clean = stats_pass(dom, &info, &excluded, skip_hidden);
+    let excluded: Vec<bool> = (0..n).map(|i| neg_root[i] || meta_root[i]).collect();
+    let clean = stats_pass(dom, &info, &excluded, skip_hidden, raw);
 
-    let mut scores: Vec<Option<f64>> = vec![None; n];
+    // NaN: not a candidate (8 bytes a node instead of 16).
+    let mut scores: Vec<f64> = vec![f64::NAN; n];
     let mut stack: Vec<NodeId> = Vec::new();
     let mut walk = dom.walk();
     while let Some(edge) = walk.next() {
@@ -760,9 +850,15 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
                         1 => 2.0,
                         l => l as f64 * 3.0,
                     };
-                    let entry = scores[*anc as usize].get_or_insert_with(|| {
-                        initial_score(dom, *anc, &hints, &clean[*anc as usize])
-                    });
+                    let entry = &mut scores[*anc as usize];
+                    if entry.is_nan() {
+                        *entry = initial_score(
+                            dom,
+                            *anc,
+                            &info[*anc as usize].hint,
+                            &clean[*anc as usize],
+                        );
+                    }
                     *entry += score / div;
                 }
             }
@@ -776,11 +872,12 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         } else {
             f64::from(st.links) / f64::from(st.text)
         };
-        scores[id as usize].unwrap_or(0.0) * (1.0 - ld)
+        let s = scores[id as usize];
+        if s.is_nan() { 0.0 } else { s * (1.0 - ld) }
     };
     let mut best: Option<(NodeId, f64)> = None;
     for id in 0..n as u32 {
-        if scores[id as usize].is_none() {
+        if scores[id as usize].is_nan() {
             continue;
         }
         let s = final_score(id);
@@ -791,25 +888,36 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
 
     // Strong candidates elsewhere under a close ancestor: the article is
     // split into blocks (around ads, or one component per few paragraphs).
-    // Take the closest ancestor of the best that also holds them.
+    // Take the closest ancestor of the best that also holds them. A block
+    // built like the best one (same tag and class, same parent) continues
+    // the article however short it is: templates repeat their text
+    // component, and teaser lists are link-heavy and never score.
     if let Some((top, top_score)) = best {
         let ups: Vec<NodeId> = dom
             .ancestors(top)
             .take_while(|&a| !matches!(dom.tag(a), None | Some(Tag::body | Tag::html)))
-            .take(4)
+            .take(5)
             .collect();
+        let top_sig = signature(dom, top);
         let mut level: Option<usize> = None;
         for id in 0..n as u32 {
-            if scores[id as usize].is_none() || id == top || final_score(id) < top_score * 0.5 {
+            if scores[id as usize].is_nan() || id == top {
                 continue;
             }
-            if dom.is_within(id, top) {
+            let fs = final_score(id);
+            let strong = fs >= top_score * 0.5 && !ups.is_empty();
+            let twin = fs > 1.0 && top_sig.is_some() && signature(dom, id) == top_sig;
+            if !strong && !twin {
+                continue;
+            }
+            if dom.is_within(id, top) || dom.is_within(top, id) {
                 continue;
             }
             let hit = dom
                 .ancestors(id)
                 .take(8)
-                .find_map(|a| ups.iter().position(|u| *u == a));
+                .find_map(|a| ups.iter().position(|u| *u == a))
+                .filter(|&k| twin || k < 4);
             if let Some(k) = hit {
                 level = Some(level.map_or(k, |l: usize| l.max(k)));
             }
@@ -843,10 +951,19 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         }
         best = Some((top, top_score));
     }
+    // A feed of whole articles (infinite scroll, "next story" blocks) is
+    // not one article: the first one is the page's.
+    let mut feed = false;
+    if let Some((top, top_score)) = best
+        && let Some(first) = first_of_several_articles(dom, top, &clean)
+    {
+        best = Some((first, top_score));
+        feed = true;
+    }
     let mut content_root = vec![false; n];
     if let Some((top, top_score)) = best {
         content_root[top as usize] = true;
-        if let Some(parent) = dom.parent(top) {
+        if let Some(parent) = dom.parent(top).filter(|_| !feed) {
             let threshold = (top_score * 0.2).max(10.0);
             for sib in dom.children(parent) {
                 if sib == top || excluded[sib as usize] {
@@ -861,8 +978,9 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
                     continue;
                 }
                 let ld = f64::from(st.links) / f64::from(st.text);
-                let s = scores[sib as usize].unwrap_or(0.0) * (1.0 - ld);
-                let h = hints[sib as usize].unwrap_or_default();
+                let raw = scores[sib as usize];
+                let s = if raw.is_nan() { 0.0 } else { raw * (1.0 - ld) };
+                let h = info[sib as usize].hint;
                 let para_like = matches!(
                     tag,
                     Tag::p
@@ -885,6 +1003,17 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         }
     }
 
+    // The statistics are done with: keep the one answer rendering needs and
+    // give their memory back before the lines are built.
+    let cleanable: Vec<bool> = (0..n)
+        .map(|i| {
+            dom.tag(i as NodeId)
+                .is_some_and(|tag| is_cleanable(tag, &clean[i], &info[i].hint))
+        })
+        .collect();
+    drop(clean);
+    drop(scores);
+
     // Pass 3: render.
     let mut r = Renderer {
         lines: Vec::new(),
@@ -899,6 +1028,8 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
     };
     let mut frames: Vec<Frame> = Vec::new();
     let mut in_link = 0usize;
+    // An element inside an <h1> just closed.
+    let mut part_break = false;
     let mut walk = dom.walk();
     while let Some(edge) = walk.next() {
         match edge {
@@ -917,15 +1048,13 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
                     if neg_root[i] {
                         flags.neg = true;
                     }
-                    if let Some(h) = meta_root[i] {
+                    if meta_root[i] {
+                        let h = info[i].hint;
                         flags.author |= h.author;
                         flags.date |= h.date;
                         flags.meta |= h.meta;
                     }
-                    if flags.content
-                        && !flags.cleaned
-                        && is_cleanable(tag, &clean[i], hints[i].as_ref())
-                    {
+                    if flags.content && !flags.cleaned && cleanable[i] {
                         flags.cleaned = true;
                     }
                     let heading = match tag {
@@ -989,7 +1118,17 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
                         r.buf_is_p = f.is_p;
                     }
                     let vis = info[id as usize].text_len as usize;
-                    r.buf.push_str(t);
+                    // A headline printed in parts ("<span>Kicker</span>
+                    // <span>Title</span>", styled as blocks) would glue
+                    // the parts into one word.
+                    if std::mem::take(&mut part_break)
+                        && f.heading == 1
+                        && r.buf.ends_with(char::is_alphanumeric)
+                        && t.starts_with(char::is_alphanumeric)
+                    {
+                        r.buf.push_str(": ");
+                    }
+                    push_collapsed(&mut r.buf, t);
                     r.buf_vis += vis;
                     if in_link > 0 {
                         r.buf_links += vis;
@@ -1005,6 +1144,7 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
                 if frame.link {
                     in_link = in_link.saturating_sub(1);
                 }
+                part_break = frame.heading == 1;
                 if frame.block {
                     r.flush();
                     if let Some(p) = frames.last() {
@@ -1023,6 +1163,49 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
     }
 }
 
+/// Text an `<article>` needs to count as a story of a feed.
+const FEED_ARTICLE_CHARS: u32 = 400;
+
+/// When `top` holds two or more `<article>` elements side by side, each
+/// with the text of a story, the first of them.
+fn first_of_several_articles(dom: &Dom, top: NodeId, clean: &[Stats]) -> Option<NodeId> {
+    let mut found: Vec<NodeId> = Vec::new();
+    let mut range = dom.subtree(top);
+    range.next();
+    let mut id = range.start;
+    let end = range.end;
+    while id < end {
+        if dom.tag(id) == Some(Tag::article) {
+            if clean[id as usize].text >= FEED_ARTICLE_CHARS {
+                found.push(id);
+            }
+            // Articles nested inside this one are its parts.
+            id = dom.subtree(id).end;
+        } else {
+            id += 1;
+        }
+    }
+    (found.len() >= 2).then(|| found[0])
+}
+
+/// Tag and first class of an element and of its parent: what a template
+/// repeats for each block of one kind. None without any class to go by.
+fn signature(dom: &Dom, id: NodeId) -> Option<(Tag, &str, Tag, &str)> {
+    let first_class = |i: NodeId| {
+        dom.attr(i, "class")
+            .and_then(|c| c.split_whitespace().next())
+            .unwrap_or("")
+    };
+    let parent = dom.parent(id)?;
+    let sig = (
+        dom.tag(id)?,
+        first_class(id),
+        dom.tag(parent).unwrap_or(Tag::Other),
+        first_class(parent),
+    );
+    (!sig.1.is_empty() || !sig.3.is_empty()).then_some(sig)
+}
+
 fn is_sentence_node(dom: &Dom, id: NodeId) -> bool {
     let text: String = dom
         .subtree(id)
@@ -1032,7 +1215,7 @@ fn is_sentence_node(dom: &Dom, id: NodeId) -> bool {
     ends_sentence(&text)
 }
 
-fn initial_score(dom: &Dom, id: NodeId, hints: &[Option<Hint>], st: &Stats) -> f64 {
+fn initial_score(dom: &Dom, id: NodeId, h: &Hint, st: &Stats) -> f64 {
     let mut s: f64 = match dom.tag(id) {
         Some(Tag::article) => 10.0,
         Some(Tag::div | Tag::section | Tag::main) => 5.0,
@@ -1047,25 +1230,23 @@ fn initial_score(dom: &Dom, id: NodeId, hints: &[Option<Hint>], st: &Stats) -> f
     // small "justify-content" or "list-articles" box does not outrank the
     // article on its class name alone.
     let weight = (f64::from(st.text) / 1000.0).min(1.0);
-    if let Some(h) = hints[id as usize] {
-        if h.pos {
-            s += 25.0 * weight;
-        }
-        if h.weak_neg || h.strong_neg {
-            s -= 25.0;
-        }
+    if h.pos {
+        s += 25.0 * weight;
+    }
+    if h.weak_neg || h.strong_neg {
+        s -= 25.0;
     }
     s * weight.max(0.2)
 }
 
 /// Inside the content, a box or list that is mostly links (related
 /// articles, tag lists, "read also"), or an image box with a short caption.
-fn is_cleanable(tag: Tag, st: &Stats, hint: Option<&Hint>) -> bool {
+fn is_cleanable(tag: Tag, st: &Stats, hint: &Hint) -> bool {
     if !st.seen || st.text == 0 {
         return false;
     }
     let ld = f64::from(st.links) / f64::from(st.text);
-    let pos = hint.is_some_and(|h| h.pos);
+    let pos = hint.pos;
     match tag {
         Tag::ul | Tag::ol | Tag::dl => ld > 0.5,
         Tag::div
@@ -1074,7 +1255,6 @@ fn is_cleanable(tag: Tag, st: &Stats, hint: Option<&Hint>) -> bool {
         | Tag::form
         | Tag::aside
         | Tag::figure
-        | Tag::span
         | Tag::center => {
             (ld > 0.5 && !pos)
                 || (ld > 0.3 && st.p_text * 3 < st.text && st.text < 600 && !pos)
@@ -1111,7 +1291,8 @@ const LABELS: &[&str] = &[
     "partager", "share", "share this", "share this article", "tweet", "imprimer", "print", "email",
     "e-mail", "facebook", "twitter", "whatsapp", "linkedin", "commenter", "comments",
     "commentaires", "lire la suite", "continue reading", "weiterlesen", "ad", "copier le lien",
-    "copy link", "envoyer", "partager sur facebook", "partager sur twitter",
+    "copy link", "envoyer", "partager sur facebook", "partager sur twitter", "up next",
+    "box aufklappen box zuklappen",
 ];
 
 /// Clean the content lines into the body.
@@ -1169,6 +1350,10 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
             continue;
         }
         if chars < 300 && line.link_ratio() > 0.6 {
+            continue;
+        }
+        // The length of a video or audio ("02:57 Min.", "3:05").
+        if chars <= 12 && is_duration(text) {
             continue;
         }
         // A caption: a short line right under an image.
@@ -1245,12 +1430,19 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
     }
     body.byline_names.extend(tail_names);
 
-    // Headings with nothing after them (the title of a removed box).
+    // Headings with nothing after them (the title of a removed box), but
+    // not the sentence-long headings of a list told in headings ("1. The
+    // company owned 1,300 projects" over a picture each).
+    let sentence = |l: &Line| l.text.split_whitespace().count() >= 6;
     let mut out: Vec<String> = Vec::with_capacity(kept.len());
     for (i, line) in kept.iter().enumerate() {
         if line.heading > 0 {
-            let next_is_text = kept.get(i + 1).is_some_and(|n| n.heading == 0);
-            if !next_is_text {
+            let next = kept.get(i + 1);
+            let next_is_text = next.is_some_and(|n| n.heading == 0);
+            let in_heading_list = sentence(line)
+                && (next.is_some_and(|n| n.heading == line.heading && sentence(n))
+                    || (i > 0 && kept[i - 1].heading == line.heading && sentence(kept[i - 1])));
+            if !next_is_text && !in_heading_list {
                 continue;
             }
         }
@@ -1261,6 +1453,20 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
     }
     body.paragraphs = out;
     body
+}
+
+/// "02:57 Min.", "1:02:33", "3:05 min".
+fn is_duration(text: &str) -> bool {
+    let t = text.trim();
+    let t = t
+        .trim_end_matches('.')
+        .trim_end_matches(|c: char| c.is_alphabetic())
+        .trim_end();
+    !t.is_empty()
+        && t.contains(':')
+        && t.chars().all(|c| c.is_ascii_digit() || c == ':')
+        && !t.starts_with(':')
+        && !t.ends_with(':')
 }
 
 fn starts_with_byline_word(folded: &str) -> bool {

@@ -87,7 +87,7 @@ static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 
 static PUBLISHED_KW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:publié|publie|publiée|mis en ligne|paru|published|posted|first published|veröffentlicht|erschienen|publicado|publicada|pubblicato|date de publication)\b",
+        r"(?i)\b(?:publié|publie|publiée|mis en ligne|paru|published|posted|first published|veröffentlicht|erschienen|publicado|publicada|pubblicato|date de publication|datum|date|fecha)\b",
     )
     .expect("static regex")
 });
@@ -184,6 +184,15 @@ pub(crate) struct FoundDate {
     pub end: usize,
 }
 
+/// The first four matches of `re` with their groups. The fast matcher finds
+/// where; groups are then resolved on the match alone, which keeps the
+/// slower capturing engine off the rest of the text.
+fn caps<'t>(re: &'t Regex, text: &'t str) -> impl Iterator<Item = regex::Captures<'t>> + 't {
+    re.find_iter(text)
+        .take(4)
+        .filter_map(move |m| re.captures_at(&text[..m.end()], m.start()))
+}
+
 /// The first date written in `text`.
 pub(crate) fn find_in_text(text: &str) -> Option<FoundDate> {
     // Every pattern below needs a digit.
@@ -198,7 +207,7 @@ pub(crate) fn find_in_text(text: &str) -> Option<FoundDate> {
             best = Some((start, end, date));
         }
     };
-    for c in DMY_WORDS.captures_iter(text).take(4) {
+    for c in caps(&DMY_WORDS, text) {
         let m = c.get(0).map_or(0..0, |m| m.range());
         let date = month_number(&c[2])
             .and_then(|mo| NaiveDate::from_ymd_opt(c[3].parse().ok()?, mo, c[1].parse().ok()?));
@@ -207,7 +216,7 @@ pub(crate) fn find_in_text(text: &str) -> Option<FoundDate> {
             break;
         }
     }
-    for c in MDY_WORDS.captures_iter(text).take(4) {
+    for c in caps(&MDY_WORDS, text) {
         let m = c.get(0).map_or(0..0, |m| m.range());
         let date = month_number(&c[1])
             .and_then(|mo| NaiveDate::from_ymd_opt(c[3].parse().ok()?, mo, c[2].parse().ok()?));
@@ -216,7 +225,7 @@ pub(crate) fn find_in_text(text: &str) -> Option<FoundDate> {
             break;
         }
     }
-    for c in DMY_NUM.captures_iter(text).take(4) {
+    for c in caps(&DMY_NUM, text) {
         let m = c.get(0).map_or(0..0, |m| m.range());
         let (a, b): (u32, u32) = (c[1].parse().unwrap_or(0), c[2].parse().unwrap_or(0));
         // Day first, as everywhere but the United States; month first only
@@ -231,7 +240,7 @@ pub(crate) fn find_in_text(text: &str) -> Option<FoundDate> {
             break;
         }
     }
-    for c in YMD_NUM.captures_iter(text).take(4) {
+    for c in caps(&YMD_NUM, text) {
         let m = c.get(0).map_or(0..0, |m| m.range());
         let date = ymd(&c[1], &c[2], &c[3]);
         consider(m.start, m.end, date);
@@ -371,6 +380,19 @@ mod tests {
         let text = "Publié le 25/06/2025 à 07:13 | L'Essor";
         let f = find_in_text(text).unwrap();
         assert_eq!(&text[f.end..], " | L'Essor");
+    }
+
+    #[test]
+    fn labelled_dates() {
+        // A "Date" label in a list of facts beside the article.
+        assert_eq!(
+            find_keyed("Datum 28.04.2023").0.as_deref(),
+            Some("2023-04-28")
+        );
+        assert_eq!(
+            find_keyed("Date: 3 May 2024").0.as_deref(),
+            Some("2024-05-03")
+        );
     }
 
     #[test]

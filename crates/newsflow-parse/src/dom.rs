@@ -39,12 +39,7 @@ macro_rules! tags {
         #[repr(u8)]
         pub(crate) enum Tag { $($id,)* Other }
         const TAG_NAMES: &[&str] = &[$($name,)* ""];
-        fn tag_of(name: &[u8]) -> Tag {
-            match name {
-                $(n if n == $name.as_bytes() => Tag::$id,)*
-                _ => Tag::Other,
-            }
-        }
+        const ALL_TAGS: &[Tag] = &[$(Tag::$id,)*];
     };
 }
 
@@ -72,6 +67,37 @@ tags! {
     tbody = "tbody", td = "td", template = "template", textarea = "textarea", tfoot = "tfoot",
     th = "th", thead = "thead", time = "time", title = "title", tr = "tr", track = "track",
     tt = "tt", u = "u", ul = "ul", video = "video", wbr = "wbr", xmp = "xmp",
+}
+
+/// Known tag names packed into integers and sorted: a lookup is a binary
+/// search over integers, not a chain of string comparisons.
+static TAG_KEYS: std::sync::LazyLock<Vec<(u128, Tag)>> = std::sync::LazyLock::new(|| {
+    let mut keys: Vec<(u128, Tag)> = ALL_TAGS
+        .iter()
+        .map(|&t| (pack_name(TAG_NAMES[t as usize].as_bytes()).unwrap_or(0), t))
+        .collect();
+    keys.sort_unstable_by_key(|k| k.0);
+    keys
+});
+
+/// A tag name of at most 16 bytes, lower-cased, as one integer.
+fn pack_name(name: &[u8]) -> Option<u128> {
+    if name.len() > 16 {
+        return None;
+    }
+    let mut buf = [0u8; 16];
+    buf[..name.len()].copy_from_slice(name);
+    buf.make_ascii_lowercase();
+    Some(u128::from_le_bytes(buf))
+}
+
+fn tag_of(name: &[u8]) -> Tag {
+    let Some(key) = pack_name(name) else {
+        return Tag::Other;
+    };
+    TAG_KEYS
+        .binary_search_by_key(&key, |k| k.0)
+        .map_or(Tag::Other, |i| TAG_KEYS[i].1)
 }
 
 impl Tag {
@@ -194,6 +220,36 @@ impl Tag {
         )
     }
 
+    /// Elements after which whitespace separates nothing more: blocks,
+    /// line breaks, and the head's elements. (Not scripts or images: they
+    /// sit inside sentences, between words.)
+    fn separates(self) -> bool {
+        use Tag::*;
+        self.closes_p()
+            || matches!(
+                self,
+                br | hr
+                    | li
+                    | dd
+                    | dt
+                    | tr
+                    | td
+                    | th
+                    | tbody
+                    | thead
+                    | tfoot
+                    | table
+                    | caption
+                    | body
+                    | head
+                    | html
+                    | link
+                    | meta
+                    | base
+                    | title
+            )
+    }
+
     pub(crate) fn is_heading(self) -> bool {
         use Tag::*;
         matches!(self, h1 | h2 | h3 | h4 | h5 | h6)
@@ -236,8 +292,9 @@ pub(crate) struct Node {
     pub parent: u32,
     pub first_child: u32,
     pub next_sibling: u32,
-    last_child: u32,
-    /// One past the last id of this node's subtree.
+    /// One past the last id of this node's subtree. While the tree is
+    /// built it holds the last child instead (NONE without children), which
+    /// is what `end` is computed from: one field less for every node.
     pub end: u32,
     pub kind: Kind,
 }
@@ -266,10 +323,6 @@ pub(crate) enum Edge {
 impl Dom {
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
-    }
-
-    pub(crate) fn node(&self, id: NodeId) -> &Node {
-        &self.nodes[id as usize]
     }
 
     fn str(&self, r: (u32, u32)) -> &str {
@@ -382,6 +435,7 @@ impl Dom {
     }
 
     /// Concatenated text of the subtree of `id`.
+    #[cfg(test)]
     pub(crate) fn text_content(&self, id: NodeId) -> String {
         let mut out = String::new();
         for d in self.subtree(id) {
@@ -455,9 +509,12 @@ pub(crate) fn parse(html: &str) -> Dom {
         src: html.as_bytes(),
         html,
         dom: Dom {
-            nodes: Vec::with_capacity(html.len() / 40 + 16),
-            attrs: Vec::with_capacity(html.len() / 80 + 16),
-            arena: String::with_capacity(html.len() / 3 + 64),
+            // Generous: capacity that is never written costs no memory
+            // (pages are mapped on first touch), and growing would copy.
+            nodes: Vec::with_capacity(html.len() / 8 + 16),
+            attrs: Vec::with_capacity(html.len() / 16 + 16),
+            // Decoded text and attributes never outgrow their markup.
+            arena: String::with_capacity(html.len() + 64),
         },
         stack: Vec::with_capacity(64),
         open_p: 0,
@@ -472,8 +529,7 @@ pub(crate) fn parse(html: &str) -> Dom {
         parent: NONE,
         first_child: NONE,
         next_sibling: NONE,
-        last_child: NONE,
-        end: 1,
+        end: NONE,
         kind: Kind::Document,
     });
     b.run();
@@ -491,7 +547,7 @@ impl Builder<'_> {
         // its own id + 1 and its last child's end.
         let n = self.dom.nodes.len();
         for i in (0..n).rev() {
-            let last = self.dom.nodes[i].last_child;
+            let last = self.dom.nodes[i].end;
             let end = if last == NONE {
                 i as u32 + 1
             } else {
@@ -512,13 +568,12 @@ impl Builder<'_> {
             parent,
             first_child: NONE,
             next_sibling: NONE,
-            last_child: NONE,
-            end: id + 1,
+            end: NONE,
             kind,
         });
         let p = &mut self.dom.nodes[parent as usize];
-        let last = p.last_child;
-        p.last_child = id;
+        let last = p.end;
+        p.end = id;
         if last == NONE {
             p.first_child = id;
         } else {
@@ -622,7 +677,17 @@ impl Builder<'_> {
             }
         }
         let parent = self.current();
-        let last = self.dom.nodes[parent as usize].last_child;
+        // The last child, while building (see `Node::end`).
+        let last = self.dom.nodes[parent as usize].end;
+        // Indentation between blocks separates nothing: leave it out (a
+        // third of the nodes of a typical page).
+        if text.bytes().all(is_ws)
+            && (last == NONE
+                || matches!(self.dom.nodes[last as usize].kind,
+                    Kind::Element { tag, .. } if tag.separates()))
+        {
+            return;
+        }
         let start = self.dom.arena.len() as u32;
         push_decoded(&mut self.dom.arena, text);
         let end = self.dom.arena.len() as u32;
@@ -672,8 +737,8 @@ impl Builder<'_> {
                 if c2.is_ascii_alphabetic() {
                     self.flush_text(text_start, lt);
                     let (name_end, tag_end) = self.scan_tag(i + 1, false);
-                    let name = lower_name(&src[i + 1..name_end]);
-                    self.end_tag(&name);
+                    let name = &src[i + 1..name_end];
+                    self.end_tag(name);
                     i = tag_end;
                     text_start = i;
                 } else if c2 == b'>' {
@@ -773,8 +838,8 @@ impl Builder<'_> {
         while j < len && !is_ws(src[j]) && src[j] != b'/' && src[j] != b'>' {
             j += 1;
         }
-        let name = lower_name(&src[i..j]);
-        let mut tag = tag_of(&name);
+        let name_range_src = i..j;
+        let mut tag = tag_of(&src[i..j]);
         if tag == Tag::image {
             tag = Tag::img;
         }
@@ -847,8 +912,10 @@ impl Builder<'_> {
         let attrs = (attr_start as u32, self.dom.attrs.len() as u32);
         let name_range = if tag == Tag::Other {
             let s = self.dom.arena.len() as u32;
-            // Names are ASCII-lowercased bytes of a str: still UTF-8.
-            self.dom.arena.push_str(&String::from_utf8_lossy(&name));
+            let name = &self.html[name_range_src];
+            for c in name.chars() {
+                self.dom.arena.push(c.to_ascii_lowercase());
+            }
             (s, self.dom.arena.len() as u32)
         } else {
             (0, 0)
@@ -1020,15 +1087,13 @@ impl Builder<'_> {
         match tag {
             Tag::li => self.close_list_item(&[Tag::li]),
             Tag::dd | Tag::dt => self.close_list_item(&[Tag::dd, Tag::dt]),
-            Tag::h1 | Tag::h2 | Tag::h3 | Tag::h4 | Tag::h5 | Tag::h6 => {
-                if self.stack.last().is_some_and(|s| s.1.is_heading()) {
-                    self.pop();
-                }
+            Tag::h1 | Tag::h2 | Tag::h3 | Tag::h4 | Tag::h5 | Tag::h6
+                if self.stack.last().is_some_and(|s| s.1.is_heading()) =>
+            {
+                self.pop();
             }
-            Tag::option => {
-                if self.stack.last().is_some_and(|s| s.1 == Tag::option) {
-                    self.pop();
-                }
+            Tag::option if self.stack.last().is_some_and(|s| s.1 == Tag::option) => {
+                self.pop();
             }
             Tag::a if self.open_a > 0 => {
                 self.close_in_scope(Tag::a, |t| t.is_scope_boundary());
@@ -1117,7 +1182,11 @@ impl Builder<'_> {
         for k in (n.saturating_sub(END_TAG_SEARCH)..n).rev() {
             let (id, t) = self.stack[k];
             let matches = if tag == Tag::Other {
-                t == Tag::Other && self.dom.name(id).is_some_and(|nm| nm.as_bytes() == name)
+                t == Tag::Other
+                    && self
+                        .dom
+                        .name(id)
+                        .is_some_and(|nm| nm.as_bytes().eq_ignore_ascii_case(name))
             } else {
                 t == tag
             };
@@ -1133,11 +1202,6 @@ impl Builder<'_> {
             }
         }
     }
-}
-
-/// ASCII-lowercased tag name bytes.
-fn lower_name(b: &[u8]) -> Vec<u8> {
-    b.iter().map(u8::to_ascii_lowercase).collect()
 }
 
 /// The start of `</name` (ASCII case-insensitive, followed by a delimiter)
@@ -1265,7 +1329,7 @@ mod tests {
 
     /// The tree as an S-expression, text in quotes.
     fn sexp(dom: &Dom, id: NodeId) -> String {
-        match dom.node(id).kind {
+        match dom.nodes[id as usize].kind {
             Kind::Text(..) => format!("{:?}", dom.text(id).unwrap_or("")),
             _ => {
                 let kids: Vec<String> = dom.children(id).map(|c| sexp(dom, c)).collect();
@@ -1337,6 +1401,14 @@ mod tests {
         );
         let texts: Vec<&str> = (0..dom.len() as u32).filter_map(|i| dom.text(i)).collect();
         assert_eq!(texts, vec!["A & B", "{\"a\":\"<b>\"}"]);
+    }
+
+    #[test]
+    fn whitespace_between_blocks_is_dropped_between_words_kept() {
+        check(
+            "<div>\n  <p>a</p>\n  <p>b <b>c</b> <i>d</i><img src=x> <a>e</a><script></script> f</p>\n</div>",
+            r#"(body (div (p "a") (p "b " (b "c") " " (i "d") (img) " " (a "e") (script) " f")))"#,
+        );
     }
 
     #[test]

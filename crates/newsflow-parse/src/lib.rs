@@ -27,6 +27,7 @@ mod dom;
 mod meta;
 mod publisher;
 mod stage;
+mod state;
 mod text;
 
 pub use stage::{Parse, ParseConfig};
@@ -62,19 +63,34 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     let h1 = first_h1(&page);
     // The headline the reader sees, when it sits with the article, is the
     // article's title; metadata titles are often rewritten for search and
-    // social sharing.
     // social sharing. A headline that shares little with every metadata
-    // title is probably another story's, and then metadata wins.
+    // title is probably another story's, and then metadata wins. When a
+    // metadata title is the headline with or without its kicker, the
+    // metadata says which of the two the page calls its title.
     let meta_title = meta
         .ld
         .headline
         .clone()
         .or_else(|| meta.get(&["og:title"]))
         .or_else(|| meta.get(&["twitter:title"]));
+    let clean = |t: &str| clean_title(t, site_name.as_deref(), host.as_deref(), h1.as_deref());
     let raw_title = article_h1(&page)
         .filter(|h| {
             let others = [meta_title.as_deref(), meta.title_tag.as_deref()];
             others.iter().all(Option::is_none) || others.iter().flatten().any(|m| overlaps(h, m))
+        })
+        .map(|h| {
+            let metas = [
+                meta.get(&["og:title"]),
+                meta.ld.headline.clone(),
+                meta.get(&["twitter:title"]),
+            ];
+            metas
+                .into_iter()
+                .flatten()
+                .map(|m| clean(&m))
+                .find(|m| *m != h && kicker_variant(m, &h))
+                .unwrap_or(h)
         })
         .or(meta_title)
         .or_else(|| h1.clone())
@@ -83,8 +99,14 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
         .map(|t| clean_title(&t, site_name.as_deref(), host.as_deref(), h1.as_deref()))
         .filter(|t| !t.is_empty());
 
+    // The tree is not needed any more: free it before the text is
+    // assembled (on a 10 MB page it is most of the memory).
+    drop(doc);
     let mut body = body::assemble(&page, title.as_deref());
     if body.paragraphs.is_empty() {
+        // Rare (the article sits in a hidden element): parse again rather
+        // than keep the tree for every page.
+        let doc = dom::parse(html);
         let retry = body::analyse(&doc, false);
         let retry_body = body::assemble(&retry, title.as_deref());
         if !retry_body.paragraphs.is_empty() {
@@ -92,9 +114,26 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
             body = retry_body;
         }
     }
-    drop(doc);
+    // A page that shows no article may carry it in its scripts' state.
+    if body.paragraphs.iter().map(String::len).sum::<usize>() < 300
+        && let Some(inner) = state::article_html(html)
+    {
+        let inner_doc = dom::parse(&inner);
+        let inner_page = body::analyse(&inner_doc, false);
+        let inner_body = body::assemble(&inner_page, title.as_deref());
+        let len = |b: &body::Body| b.paragraphs.iter().map(String::len).sum::<usize>();
+        if len(&inner_body) > len(&body) {
+            body = inner_body;
+        }
+    }
     if let Some(full) = meta.ld.body.as_deref() {
         teaser_to_full(&mut body, full);
+    }
+    let description = meta
+        .get(&["og:description", "description", "twitter:description"])
+        .or_else(|| meta.ld.description.clone());
+    if let Some(d) = description.as_deref() {
+        prepend_lede(&mut body, &page, d);
     }
     let window = content_window(&page);
 
@@ -148,6 +187,46 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
         body_text: body.paragraphs.join("\n\n"),
         tags: Vec::new(),
     }
+}
+
+/// The lede (standfirst, summary) is printed between the headline and the
+/// text, often outside the element that holds the paragraphs, and is the
+/// page's description. A line just above the content that says what the
+/// description says is the lede: put it first.
+fn prepend_lede(body: &mut body::Body, page: &Page, description: &str) {
+    let Some(first) = page.lines.iter().position(|l| l.flags.content) else {
+        return;
+    };
+    let key = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let d = key(description);
+    if d.len() < 6 {
+        return;
+    }
+    let lede = page.lines[first.saturating_sub(12)..first]
+        .iter()
+        .rev()
+        .filter(|l| !l.flags.neg && l.heading == 0 && l.links * 2 < l.text.len())
+        .find(|l| {
+            let w = key(&l.text);
+            // The description may be cut short ("…") or be the lede's
+            // first sentences.
+            let n = w.len().min(d.len());
+            n >= 6 && w.len() * 2 >= d.len() && w[..n] == d[..n]
+        });
+    let Some(lede) = lede else { return };
+    if body
+        .paragraphs
+        .first()
+        .is_some_and(|p| key(p).starts_with(&key(&lede.text)[..4.min(key(&lede.text).len())]))
+    {
+        return;
+    }
+    body.paragraphs.insert(0, lede.text.clone());
 }
 
 /// A page that shows a teaser (a paywall, "read more") may give the whole
@@ -215,6 +294,28 @@ fn article_h1(page: &Page) -> Option<String> {
     (out.chars().filter(|c| c.is_alphanumeric()).count() >= 8).then_some(out)
 }
 
+/// Whether metadata title `m` is headline `h` with a kicker in front
+/// ("Kicker: Title" for "Title"), or `h` with its kicker dropped. A
+/// metadata title that only adds words at the end adds the site's name or
+/// a date, and is not preferred.
+fn kicker_variant(m: &str, h: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (wm, wh) = (words(m), words(h));
+    if wm.is_empty() || wh.is_empty() {
+        return false;
+    }
+    if wm.len() > wh.len() {
+        wm.ends_with(&wh)
+    } else {
+        wh.windows(wm.len()).any(|w| w == wm.as_slice())
+    }
+}
+
 /// Whether two titles share most of the words of one of them.
 fn overlaps(a: &str, b: &str) -> bool {
     let words = |s: &str| -> Vec<String> {
@@ -244,8 +345,26 @@ fn first_h1(page: &Page) -> Option<String> {
 }
 
 const TITLE_SEPARATORS: &[&str] = &[
-    " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " / ", " ~ ", "：", "｜", " ｜ ",
+    " | ", " - ", " – ", " — ", " :: ", " · ", " • ", " » ", " / ", " ~ ", " * ", "：", "｜",
+    " ｜ ",
 ];
+
+/// A title segment that is not part of the headline: a date ("28.04.2023")
+/// or a byline ("by Jane Doe").
+fn is_title_tail(tail: &str) -> bool {
+    let t = tail.trim();
+    if let Some(d) = dates::find_in_text(t)
+        && t[..d.start].trim().is_empty()
+        && t[d.end..].trim().is_empty()
+    {
+        return true;
+    }
+    let f = text::fold(t);
+    ["by ", "von ", "par ", "por "]
+        .iter()
+        .any(|p| f.starts_with(p))
+        && authors::parse_byline(t).is_some()
+}
 
 /// Remove " - Site name" suffixes (and "Site | " prefixes) from a title.
 fn clean_title(raw: &str, site: Option<&str>, host: Option<&str>, h1: Option<&str>) -> String {
@@ -266,7 +385,9 @@ fn clean_title(raw: &str, site: Option<&str>, host: Option<&str>, h1: Option<&st
             if let Some(pos) = t.rfind(sep) {
                 let (head, tail) = (&t[..pos], &t[pos + sep.len()..]);
                 if !head.trim().is_empty()
-                    && (is_site(tail) || h1_key.as_ref().is_some_and(|k| *k == compact(head)))
+                    && (is_site(tail)
+                        || is_title_tail(tail)
+                        || h1_key.as_ref().is_some_and(|k| *k == compact(head)))
                 {
                     t = head.trim().to_string();
                     changed = true;
@@ -358,7 +479,12 @@ fn find_authors(
             if v.contains("://") || v.starts_with("www.") || v.starts_with('@') {
                 continue;
             }
-            from_meta.extend(not_site(authors::split_names(&v, false)));
+            let names = authors::split_names(&v, false);
+            // "Site, City, Country" credits the site, not people.
+            if names.len() != not_site(names.clone()).len() {
+                continue;
+            }
+            from_meta.extend(names);
         }
         if !from_meta.is_empty() {
             return dedup(from_meta);

@@ -372,7 +372,20 @@ fn ld_authors(v: &Value, orgs: bool) -> Vec<String> {
                     continue;
                 }
                 if let Some(name) = o.get("name").and_then(ld_text) {
-                    out.extend(split_names(&name, false));
+                    let names = split_names(&name, false);
+                    if names.is_empty() {
+                        // A Person object names whoever the page credits
+                        // ("The Associated Press", "BR24 Redaktion"): keep
+                        // it as written rather than judge it a role.
+                        if name.chars().count() <= 60
+                            && name.chars().any(char::is_alphabetic)
+                            && !name.contains("://")
+                        {
+                            out.push(name);
+                        }
+                    } else {
+                        out.extend(names);
+                    }
                 } else if let (Some(g), Some(f)) = (
                     o.get("givenName").and_then(ld_text),
                     o.get("familyName").and_then(ld_text),

@@ -231,6 +231,19 @@ fn title_suffixes_are_removed() {
         None,
         "Mali : « L’avenir est prometteur »",
     );
+    // Dates and bylines after the headline go too.
+    check(
+        "<title>Big story | DW | 28.04.2023</title>",
+        &body,
+        Some("https://www.dw.com/x"),
+        "Big story",
+    );
+    check(
+        "<title>Big story * The Daily * by Jane Doe</title><meta property=\"og:site_name\" content=\"The Daily\">",
+        &body,
+        None,
+        "Big story",
+    );
     // og:title wins over <title>, and a dash inside the headline stays.
     check(
         "<title>x - y - Site</title><meta property=\"og:title\" content=\"Covid-19 - a year on\">",
@@ -362,4 +375,205 @@ fn config_rejects_unknown_fields_and_defaults() {
     assert_eq!(c, ParseConfig::default());
     assert_eq!(c.max_html_bytes, 16 << 20);
     assert!(serde_json::from_str::<ParseConfig>("{\"max_html_bytez\":1}").is_err());
+}
+
+#[test]
+fn organisation_credited_when_no_person_is() {
+    let head = r#"<meta property="og:site_name" content="Daily"><script type="application/ld+json">{"@type":"NewsArticle","headline":"H","author":{"@type":"Organization","name":"Daily"}}</script>"#;
+    let a = extract(
+        &page(head, &format!("<article><p>{P1}</p></article>")),
+        None,
+    );
+    assert_eq!(a.authors, vec!["Daily"]);
+    // A person named anywhere wins over the organisation.
+    let a = extract(
+        &page(
+            head,
+            &format!("<article><p>By Jane Doe</p><p>{P1}</p><p>{P2}</p></article>"),
+        ),
+        None,
+    );
+    assert_eq!(a.authors, vec!["Jane Doe"]);
+    // Agency-style meta keys are read, and the site's own name is skipped
+    // for them.
+    let head = r#"<meta property="og:site_name" content="Daily"><meta name="author" content="Daily"><meta name="cXenseParse:author" content="Awa Traoré">"#;
+    let a = extract(
+        &page(head, &format!("<article><p>{P1}</p></article>")),
+        None,
+    );
+    assert_eq!(a.authors, vec!["Awa Traoré"]);
+}
+
+#[test]
+fn visible_headline_wins_when_it_agrees_with_metadata() {
+    let body = |h1: &str| format!("<article><h1>{h1}</h1><p>{P1}</p><p>{P2}</p></article>");
+    let head = r#"<meta property="og:site_name" content="Site"><meta property="og:title" content="Camara in Moscow: a military visit, explained | Site">"#;
+    // The page's own headline, rewritten for sharing in og:title.
+    let a = extract(
+        &page(head, &body("Sadio Camara in Moscow for a military visit")),
+        None,
+    );
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Sadio Camara in Moscow for a military visit")
+    );
+    // An <h1> that shares nothing with the metadata is another story's.
+    let a = extract(&page(head, &body("Weather: sunny spells all week")), None);
+    assert_eq!(
+        a.title.as_deref(),
+        Some("Camara in Moscow: a military visit, explained")
+    );
+    // A headline printed as kicker and title inside the <h1>.
+    let a = extract(
+        &page(
+            "",
+            &body("<span class=\"kicker\">Mali</span> <div>Camara visits Moscow</div>"),
+        ),
+        None,
+    );
+    assert_eq!(a.title.as_deref(), Some("Mali: Camara visits Moscow"));
+    // The same, with nothing between the parts.
+    let a = extract(
+        &page(
+            "",
+            &body("<span class=\"kicker\">Mali</span><span>Camara visits Moscow</span>"),
+        ),
+        None,
+    );
+    assert_eq!(a.title.as_deref(), Some("Mali: Camara visits Moscow"));
+}
+
+#[test]
+fn escaped_entities_in_metadata_are_decoded() {
+    let head = r#"<meta property="og:title" content="R&amp;uuml;ckbau &amp;#039;jetzt&amp;#039;"><meta name="description" content="Caf&amp;eacute;">"#;
+    let a = extract(&page(head, &format!("<div><p>{P1}</p></div>")), None);
+    assert_eq!(a.title.as_deref(), Some("Rückbau 'jetzt'"));
+    assert_eq!(a.description.as_deref(), Some("Café"));
+}
+
+#[test]
+fn jsonld_article_body_replaces_a_teaser() {
+    let full = format!("{P1}\\n{P2}\\n{P3}\\n{P1} {P2}\\n{P3} {P2}");
+    let head = format!(
+        r#"<script type="application/ld+json">{{"@type":"NewsArticle","headline":"H","articleBody":"{full}"}}</script>"#
+    );
+    let teaser = format!("<article><p>{P1}</p><p>Subscribe to read the rest.</p></article>");
+    let a = extract(&page(&head, &teaser), None);
+    assert!(a.body_text.starts_with(&format!("{P1}\n\n{P2}\n\n{P3}")));
+    assert!(!a.body_text.contains("Subscribe"));
+    // A page that shows the whole text keeps its own paragraphs.
+    let shown = format!("<article><p>{P1}</p><p>{P2}</p><p>{P3}</p></article>");
+    let head = format!(
+        r#"<script type="application/ld+json">{{"@type":"NewsArticle","articleBody":"{P1} {P2} {P3}"}}</script>"#
+    );
+    assert_eq!(
+        extract(&page(&head, &shown), None).body_text,
+        format!("{P1}\n\n{P2}\n\n{P3}")
+    );
+}
+
+#[test]
+fn ten_megabyte_page_is_linear() {
+    let mut body = String::from("<nav><ul>");
+    for i in 0..2000 {
+        body.push_str(&format!("<li><a href=\"/s/{i}\">Section {i}</a></li>"));
+    }
+    body.push_str("</ul></nav><article><h1>Long</h1>");
+    let mut i = 0;
+    while body.len() < 10 << 20 {
+        i += 1;
+        body.push_str(&format!(
+            "<div class=\"wrap\"><section><p>{i}. {P1} <a href=\"/x\">lien</a> {P3}</p></section></div>"
+        ));
+    }
+    body.push_str("</article>");
+    let html = page("", &body);
+    let started = std::time::Instant::now();
+    let a = extract(&html, None);
+    assert!(a.body_text.len() > 5 << 20, "{}", a.body_text.len());
+    // Debug builds are an order of magnitude slower than release (where
+    // `newsflow bench extract` measures this page); the bound catches a
+    // quadratic pass, not a slow constant.
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn boxes_hidden_by_class_are_left_out() {
+    let body = format!(
+        r#"<article><div class="intro-body__premium hidden"><p>Subscribe now to read the latest news in your city, with unlimited access, every day, everywhere.</p></div>
+        <p>{P1}</p><div class="d-none d-md-block"><p>{P2}</p></div><p>{P3}</p>
+        <div id="similars"><h4>Ähnliche:</h4><p>Un autre article, qui parle d'autre chose, avec des virgules, et encore du texte.</p></div></article>"#
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(a.body_text, format!("{P1}\n\n{P2}\n\n{P3}"));
+}
+
+#[test]
+fn a_feed_of_articles_gives_the_first() {
+    let story = |a: &str, b: &str| {
+        format!("<article class=\"story\"><h2>T</h2><p>{a}</p><p>{b}</p><p>{a} {b}</p></article>")
+    };
+    let body = format!(
+        "<main>{}{}{}</main>",
+        story(P1, P2),
+        story(P3, P1),
+        story(P2, P3)
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(a.body_text, format!("T\n\n{P1}\n\n{P2}\n\n{P1} {P2}"));
+}
+
+#[test]
+fn credited_names_are_kept_as_written() {
+    // A JSON-LD Person that is an agency or a desk.
+    let head = r#"<script type="application/ld+json">{"@type":"NewsArticle","author":[{"@type":"Person","name":"The Associated Press"}]}</script>"#;
+    let a = extract(
+        &page(head, &format!("<article><p>{P1}</p></article>")),
+        None,
+    );
+    assert_eq!(a.authors, vec!["The Associated Press"]);
+    // "Site, City, Country" in the author meta is the site's credit: the
+    // organisation in JSON-LD is the better answer.
+    let head = r#"<meta property="og:site_name" content="hessen.example"><meta name="author" content="hessen.example, Frankfurt, Germany"><script type="application/ld+json">{"@type":"NewsArticle","author":{"@type":"NewsMediaOrganization","name":"Redaktion hessen.example"}}</script>"#;
+    let a = extract(
+        &page(head, &format!("<article><p>{P1}</p></article>")),
+        None,
+    );
+    assert_eq!(a.authors, vec!["Redaktion hessen.example"]);
+}
+
+#[test]
+fn a_list_told_in_headings_is_kept() {
+    let body = format!(
+        r#"<article><p>{P1}</p><h3>1. The company owned more than 1,300 projects in China.</h3><img src="a.jpg"><h3>2. It owed 300 billion dollars, more than any other company.</h3><img src="b.jpg"><p>{P2}</p><h3>Lire aussi</h3></article>"#
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(
+        a.body_text,
+        format!(
+            "{P1}\n\n1. The company owned more than 1,300 projects in China.\n\n2. It owed 300 billion dollars, more than any other company.\n\n{P2}"
+        )
+    );
+}
+
+#[test]
+fn embeds_and_media_labels_are_left_out() {
+    let body = format!(
+        r#"<article><p>{P1}</p><blockquote class="twitter-tweet"><p>Un tweet, avec des mots, des virgules, et un lien, pour faire long.</p>— Someone (@someone) July 18, 2026</blockquote><div class="video"><span>02:57 Min.</span></div><p>{P2}</p></article>"#
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
+}
+
+#[test]
+fn commentary_is_not_a_comment_thread() {
+    let body = format!(
+        r#"<div class="commentary-body"><p>{P1}</p><p>{P2}</p></div><div class="comments"><p>{P3}</p></div>"#
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
 }

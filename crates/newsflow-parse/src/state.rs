@@ -1,0 +1,166 @@
+//! Pages rendered in the browser ship their article inside a script, as a
+//! JSON string of HTML (`"contentHtml":"\u003cp\u003e…"`), and show
+//! nothing without JavaScript. When the page itself holds no article, the
+//! longest such string is the next best source.
+
+/// Strings shorter than this are teasers or captions, not an article.
+const MIN_HTML_CHARS: usize = 500;
+/// Strings longer than this are not read (bounded work on hostile pages).
+const MAX_HTML_BYTES: usize = 4 << 20;
+/// Candidate strings examined per page.
+const MAX_CANDIDATES: usize = 200;
+
+/// Markers of a paragraph tag inside a JSON string: escaped or not.
+const MARKERS: &[&str] = &["\\u003cp", "\\u003Cp", "<p>", "<p "];
+
+/// The longest JSON string inside a `<script>` that holds paragraphs of
+/// HTML, unescaped; looked for again inside it when the state was encoded
+/// twice (a JSON document inside a JavaScript string).
+pub(crate) fn article_html(html: &str) -> Option<String> {
+    let found = scripts_html(html)?;
+    if found.trim_start().starts_with('<') {
+        return Some(found);
+    }
+    longest_string(&found, 0, found.len()).or(Some(found))
+}
+
+fn scripts_html(html: &str) -> Option<String> {
+    let mut best: Option<(usize, usize)> = None;
+    let mut seen = 0usize;
+    let mut from = 0usize;
+    while let Some(open) = find_ci(html, from, "<script") {
+        let Some(body_start) = html[open..].find('>').map(|p| open + p + 1) else {
+            break;
+        };
+        let close = find_ci(html, body_start, "</script").unwrap_or(html.len());
+        if let Some((s, e)) = longest_span(html, body_start, close, &mut seen)
+            && best.is_none_or(|(bs, be)| e - s > be - bs)
+        {
+            best = Some((s, e));
+        }
+        from = close + 1;
+        if from >= html.len() {
+            break;
+        }
+    }
+    let (s, e) = best?;
+    // `s - 1 ..= e` is the quoted literal.
+    serde_json::from_str::<String>(&html[s - 1..=e]).ok()
+}
+
+/// The longest HTML-holding string literal in `text[from..to]`, decoded.
+fn longest_string(text: &str, from: usize, to: usize) -> Option<String> {
+    let mut seen = 0usize;
+    let (s, e) = longest_span(text, from, to, &mut seen)?;
+    serde_json::from_str::<String>(&text[s - 1..=e]).ok()
+}
+
+/// Bounds of the longest string literal in `text[from..to]` that holds a
+/// paragraph marker.
+fn longest_span(text: &str, from: usize, to: usize, seen: &mut usize) -> Option<(usize, usize)> {
+    let script = &text[from..to];
+    let mut best: Option<(usize, usize)> = None;
+    for marker in MARKERS {
+        let mut at = 0usize;
+        while let Some(p) = script[at..].find(marker) {
+            *seen += 1;
+            if *seen > MAX_CANDIDATES {
+                break;
+            }
+            let pos = at + p;
+            let around = string_around(script, pos);
+            if let Some((s, e)) = around
+                && e - s >= MIN_HTML_CHARS
+                && e - s <= MAX_HTML_BYTES
+                && best.is_none_or(|(bs, be)| e - s > be - bs)
+            {
+                best = Some((from + s, from + e));
+            }
+            // Skip past this string: its other paragraphs are the same
+            // candidate.
+            at = around.map_or(pos + marker.len(), |(_, e)| e);
+        }
+    }
+    best
+}
+
+/// The bounds (exclusive of the quotes) of the JSON string literal around
+/// byte `pos` of `s`, if `pos` is inside one.
+fn string_around(s: &str, pos: usize) -> Option<(usize, usize)> {
+    let b = s.as_bytes();
+    // Back to an unescaped quote.
+    let mut i = pos;
+    let start = loop {
+        if i == 0 {
+            return None;
+        }
+        i -= 1;
+        if b[i] == b'"' && !escaped(b, i) {
+            break i + 1;
+        }
+        if b[i] == b'\n' {
+            return None;
+        }
+    };
+    let mut j = pos;
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            b'"' => return Some((start, j)),
+            b'\n' => return None,
+            _ => j += 1,
+        }
+    }
+    None
+}
+
+/// Whether the byte at `i` is preceded by an odd number of backslashes.
+fn escaped(b: &[u8], i: usize) -> bool {
+    let mut n = 0;
+    let mut k = i;
+    while k > 0 && b[k - 1] == b'\\' {
+        n += 1;
+        k -= 1;
+    }
+    n % 2 == 1
+}
+
+/// ASCII case-insensitive search from `from`.
+fn find_ci(hay: &str, from: usize, needle: &str) -> Option<usize> {
+    let h = hay.as_bytes();
+    let n = needle.as_bytes();
+    let mut i = from;
+    while let Some(p) = memchr::memchr(b'<', h.get(i..)?) {
+        let k = i + p;
+        if h.len() >= k + n.len() && h[k..k + n.len()].eq_ignore_ascii_case(n) {
+            return Some(k);
+        }
+        i = k + 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_longest_html_string_in_scripts() {
+        let para = "Le texte de l'article, assez long pour compter comme un paragraphe. ".repeat(5);
+        let content = format!("<p class=\"x\">{para}</p><p>{para}</p>");
+        let state =
+            serde_json::json!({"teaser": "<p>court</p>", "contentHtml": content}).to_string();
+        // Escaped the way frameworks do, so that "</script>" cannot occur.
+        let once = state.replace('<', "\\u003c").replace('>', "\\u003e");
+        let page = format!(
+            "<html><head><script>window.__STATE__ = {once};</script></head><body><div id=app></div></body></html>"
+        );
+        assert_eq!(article_html(&page).as_deref(), Some(content.as_str()));
+        // The same state inside a JavaScript string.
+        let twice = serde_json::to_string(&state).expect("string");
+        let page = format!("<script>self.push([1,{twice}])</script>");
+        assert_eq!(article_html(&page).as_deref(), Some(content.as_str()));
+        assert_eq!(article_html("<script>var a = \"<p>x</p>\";</script>"), None);
+        assert_eq!(article_html("<script>\"\\u003cp"), None);
+    }
+}
