@@ -21,6 +21,7 @@ fn stage(name: &str, nats: &str, db: &Path) -> Child {
         .env("NATS_URL", nats)
         .env("NEWSFLOW_DB", db)
         .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
+        .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
         .env("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())

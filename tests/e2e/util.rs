@@ -34,6 +34,9 @@ pub fn config(nats_url: &str, db: &Path) -> AppConfig {
     cfg.nats.consumer.max_deliver = 3;
     cfg.store.db = db.display().to_string();
     cfg.fetch.allow = vec!["127.0.0.1".into()];
+    // Every fixture page is on one loopback host; the tests are not about
+    // politeness (the fetch crate's own tests are).
+    cfg.fetch.host_min_delay_ms = 0;
     cfg
 }
 

@@ -14,6 +14,7 @@
 pub mod blob;
 mod config;
 mod error;
+mod kv;
 mod read;
 mod stage_loop;
 mod status;
@@ -21,6 +22,7 @@ mod topology;
 
 pub use config::{BusConfig, ConsumerSettings};
 pub use error::BusError;
+pub use kv::{KvBucket, KvEntry, KvError};
 pub use stage_loop::StageStats;
 pub use status::{ConsumerStatus, Status, StreamStatus};
 

@@ -55,6 +55,9 @@ pub async fn e2e(
     let server = newsflow_runtime::NatsServerProcess::start(0, &work_dir.join("nats"), &[])?;
     cfg.nats.url = server.url();
     cfg.store.db = work_dir.join("bench.db").display().to_string();
+    // One loopback host serves every page: politeness would measure the
+    // configured per-host delay, not the pipeline.
+    cfg.fetch = cfg.fetch.impolite();
     cfg.fetch.allow = vec!["127.0.0.1".into()];
     let site = FixtureSite::start()
         .await

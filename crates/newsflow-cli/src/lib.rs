@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod config;
 pub mod demo;
+pub mod kv;
 pub mod offline;
 pub mod ops;
 pub mod pipeline;

@@ -52,8 +52,15 @@ enum Command {
         #[arg(long, default_value = "seeds")]
         seeds: PathBuf,
     },
-    /// Run the fetch stage as a service.
-    Fetch,
+    /// Run the fetch stage as a service; with a URL, fetch that one page
+    /// once and print a JSON report (exit 1 on failure).
+    Fetch {
+        /// Fetch only this URL and exit.
+        url: Option<String>,
+        /// Host, address or CIDR the SSRF guard lets through (repeatable).
+        #[arg(long)]
+        allow: Vec<String>,
+    },
     /// Run the parse stage as a service.
     Parse,
     /// Run the enrich stage as a service.
@@ -180,6 +187,22 @@ enum DlqCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The fetcher against local servers: pages/s and MB/s with politeness
+    /// off, then several replicas sharing a per-host schedule in JetStream KV.
+    Fetch {
+        /// Pages in the throughput run.
+        #[arg(long, default_value_t = 2000)]
+        pages: usize,
+        /// Size of each page in bytes.
+        #[arg(long, default_value_t = 50_000)]
+        page_bytes: usize,
+        /// Replicas in the politeness run.
+        #[arg(long, default_value_t = 3)]
+        replicas: usize,
+        /// Per-host delay of the politeness run (ms).
+        #[arg(long, default_value_t = 200)]
+        delay_ms: u64,
+    },
     /// The whole pipeline on this machine: a private nats-server, a loopback
     /// site serving --page under N URLs, all stages, SQLite in a temp dir.
     E2e {
@@ -249,7 +272,23 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Up { demo, seeds } => {
             up(cfg, cli.nats.is_some(), demo, seeds).await?;
         }
-        Command::Fetch => service(cfg, StageName::Fetch).await?,
+        Command::Fetch { url: None, allow } => {
+            let mut cfg = cfg;
+            cfg.fetch.allow.extend(allow);
+            service(cfg, StageName::Fetch).await?
+        }
+        Command::Fetch {
+            url: Some(url),
+            allow,
+        } => {
+            let mut fetch_cfg = cfg.fetch.clone();
+            fetch_cfg.allow.extend(allow);
+            let report = newsflow_fetch::fetch_once(fetch_cfg, &url).await;
+            println!("{}", serde_json::to_string(&report)?);
+            if !report.ok {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+        }
         Command::Parse => service(cfg, StageName::Parse).await?,
         Command::Enrich => service(cfg, StageName::Enrich).await?,
         Command::Store => service(cfg, StageName::Store).await?,
@@ -340,6 +379,42 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         }
         Command::Status { json, max_dlq } => return status(cfg, json, max_dlq).await,
         Command::Dlq { what } => dlq(cfg, what).await?,
+        Command::Bench {
+            what:
+                BenchCommand::Fetch {
+                    pages,
+                    page_bytes,
+                    replicas,
+                    delay_ms,
+                },
+        } => {
+            let options = newsflow_fetch::bench::BenchOptions {
+                pages,
+                page_bytes,
+                replicas,
+                host_min_delay_ms: delay_ms,
+                ..Default::default()
+            };
+            // A private nats-server so the replicas share a real KV bucket.
+            let dir =
+                std::env::temp_dir().join(format!("newsflow-bench-fetch-{}", std::process::id()));
+            let server = newsflow_runtime::NatsServerProcess::start(0, &dir, &[])?;
+            let mut bus_cfg = cfg.nats.clone();
+            bus_cfg.url = server.url();
+            let bus = newsflow_bus::Bus::connect(bus_cfg).await?;
+            let hosts = bus
+                .kv_bucket(
+                    newsflow_fetch::HOSTS_BUCKET,
+                    newsflow_fetch::HOSTS_BUCKET_MAX_AGE,
+                )
+                .await?;
+            let kv: std::sync::Arc<dyn newsflow_fetch::KvStore> =
+                std::sync::Arc::new(newsflow_cli::kv::NatsKv(hosts));
+            let report = newsflow_fetch::bench::run(options, Some(kv)).await;
+            drop(server);
+            let _ = std::fs::remove_dir_all(&dir);
+            println!("{}", serde_json::to_string_pretty(&report?)?);
+        }
         Command::Bench {
             what:
                 BenchCommand::E2e {

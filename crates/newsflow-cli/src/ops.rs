@@ -51,9 +51,20 @@ fn recorder() -> anyhow::Result<PrometheusHandle> {
     if let Some(h) = HANDLE.get() {
         return Ok(h.clone());
     }
+    // Histograms of seconds get buckets, so they export as histograms and
+    // can be aggregated across replicas (summaries cannot).
+    let buckets = [
+        0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    ];
     let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Suffix("_seconds".into()),
+            &buckets,
+        )
+        .context("bad histogram buckets")?
         .install_recorder()
         .context("cannot install the metrics recorder")?;
+    newsflow_fetch::metrics::describe();
     Ok(HANDLE.get_or_init(|| handle).clone())
 }
 

@@ -1,6 +1,7 @@
 //! Wiring: build each stage from its settings and run it on the bus.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use newsflow_bus::Bus;
@@ -8,6 +9,7 @@ use newsflow_core::Stage;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::AppConfig;
+use crate::kv::NatsKv;
 
 /// The stages `newsflow` can run as services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,8 +46,26 @@ pub async fn run_one(
 ) -> anyhow::Result<()> {
     match name {
         StageName::Fetch => {
-            let stage = newsflow_fetch::Fetch::new(cfg.fetch.clone())
-                .context("cannot build the HTTP client")?;
+            // Replicas share the "seen" records and the per-host schedule
+            // through JetStream KV, so politeness holds across processes.
+            let seen = bus
+                .kv_bucket(
+                    newsflow_fetch::SEEN_BUCKET,
+                    Duration::from_secs(cfg.fetch.seen_retention_secs),
+                )
+                .await?;
+            let hosts = bus
+                .kv_bucket(
+                    newsflow_fetch::HOSTS_BUCKET,
+                    newsflow_fetch::HOSTS_BUCKET_MAX_AGE,
+                )
+                .await?;
+            let stage = newsflow_fetch::Fetch::with_kv(
+                cfg.fetch.clone(),
+                Arc::new(NatsKv(seen)),
+                Arc::new(NatsKv(hosts)),
+            )
+            .context("cannot build the HTTP client")?;
             run(bus, stage, shutdown).await
         }
         StageName::Parse => run(bus, newsflow_parse::Parse::new(cfg.parse.clone()), shutdown).await,

@@ -7,6 +7,13 @@
 //! detection with chardetng (the host's TLD as a hint). Labels map through
 //! `Encoding::for_label`, so `ISO-8859-1` and `latin1` decode as
 //! windows-1252, as browsers do.
+//!
+//! One departure from browsers, because declarations on the news web lie
+//! often: a declaration that the bytes contradict is overruled. A page
+//! declared UTF-8 that is mostly not valid UTF-8 goes to detection; a page
+//! declared in a legacy encoding whose bytes are valid UTF-8 with non-ASCII
+//! text is read as UTF-8 (real legacy text is practically never valid
+//! UTF-8). Either way the source becomes `detected`.
 
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE, WINDOWS_1252, X_USER_DEFINED};
@@ -26,15 +33,63 @@ pub fn decode_html(
         let text = encoding.decode_without_bom_handling(&bytes[bom_len..]).0;
         return (text.into_owned(), encoding, CharsetSource::Bom);
     }
-    let (encoding, source) = if let Some(enc) = content_type.and_then(header_charset) {
-        (enc, CharsetSource::Header)
-    } else if let Some(enc) = prescan(&bytes[..bytes.len().min(PRESCAN_BYTES)]) {
-        (enc, CharsetSource::Meta)
+    let declared = if let Some(enc) = content_type.and_then(header_charset) {
+        Some((enc, CharsetSource::Header))
     } else {
-        (detect(bytes, host_tld), CharsetSource::Detected)
+        prescan(&bytes[..bytes.len().min(PRESCAN_BYTES)]).map(|enc| (enc, CharsetSource::Meta))
+    };
+    let (encoding, source) = match declared {
+        Some((enc, source)) => match contradicts(enc, bytes) {
+            None => (enc, source),
+            Some(actual) => (
+                actual.unwrap_or_else(|| detect(bytes, host_tld)),
+                CharsetSource::Detected,
+            ),
+        },
+        None => (detect(bytes, host_tld), CharsetSource::Detected),
     };
     let text = encoding.decode_without_bom_handling(bytes).0;
     (text.into_owned(), encoding, source)
+}
+
+/// Non-ASCII characters that are valid UTF-8, and bytes that are not.
+fn utf8_census(mut bytes: &[u8]) -> (usize, usize) {
+    let (mut valid, mut invalid) = (0, 0);
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                return (
+                    valid + text.chars().filter(|c| !c.is_ascii()).count(),
+                    invalid,
+                );
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                // `good` is valid by construction.
+                valid += std::str::from_utf8(good)
+                    .map_or(0, |t| t.chars().filter(|c| !c.is_ascii()).count());
+                let bad = e.error_len().unwrap_or(rest.len());
+                invalid += bad;
+                bytes = &rest[bad..];
+            }
+        }
+    }
+}
+
+/// Whether the bytes contradict the declared encoding: `None` when they
+/// do not, `Some(Some(enc))` when they are plainly `enc`, `Some(None)`
+/// when detection must decide.
+fn contradicts(declared: &'static Encoding, bytes: &[u8]) -> Option<Option<&'static Encoding>> {
+    let (valid, invalid) = utf8_census(bytes);
+    if declared == UTF_8 {
+        // A stray byte in a UTF-8 page is a typo, not a different
+        // encoding; mostly-invalid text is.
+        (invalid > 0 && invalid * 4 > valid).then_some(None)
+    } else if declared.is_single_byte() || declared.is_ascii_compatible() {
+        (invalid == 0 && valid > 0).then_some(Some(UTF_8))
+    } else {
+        None
+    }
 }
 
 /// The encoding named by the `charset` parameter of a `Content-Type` value.
@@ -413,6 +468,42 @@ mod tests {
         far.extend_from_slice(br#"<meta charset="koi8-r">"#);
         let (_, _, source) = decode_html(&far, None, None);
         assert_eq!(source, CharsetSource::Detected);
+    }
+
+    #[test]
+    fn lying_declarations_are_overruled() {
+        // Declared UTF-8 (header), bytes in windows-1252.
+        let body = page(r#"<meta charset="utf-8">"#, CP1252_TEXT);
+        for ct in [Some("text/html; charset=utf-8"), None] {
+            let (text, enc, source) = decode_html(&body, ct, Some("ml"));
+            assert_eq!(enc, WINDOWS_1252, "{ct:?}");
+            assert_eq!(source, CharsetSource::Detected);
+            assert!(text.contains(UTF8_TEXT), "{text}");
+        }
+        // Declared ISO-8859-1 (header or meta), bytes in UTF-8.
+        let body = page(r#"<meta charset="iso-8859-1">"#, UTF8_TEXT.as_bytes());
+        for ct in [Some("text/html; charset=ISO-8859-1"), None] {
+            let (text, enc, source) = decode_html(&body, ct, None);
+            assert_eq!((enc, source), (UTF_8, CharsetSource::Detected), "{ct:?}");
+            assert!(text.contains(UTF8_TEXT), "{text}");
+        }
+        // A UTF-8 page with one stray byte keeps its declaration.
+        let mut mostly = UTF8_TEXT.as_bytes().to_vec();
+        mostly.push(0xE9);
+        let body = page(r#"<meta charset="utf-8">"#, &mostly);
+        let (text, enc, source) = decode_html(&body, None, None);
+        assert_eq!((enc, source), (UTF_8, CharsetSource::Meta));
+        assert!(text.contains(UTF8_TEXT));
+        // Pure ASCII agrees with every declaration.
+        let body = page(r#"<meta charset="windows-1252">"#, b"plain");
+        assert_eq!(decode_html(&body, None, None).2, CharsetSource::Meta);
+    }
+
+    #[test]
+    fn utf8_census_counts() {
+        assert_eq!(utf8_census("aé€".as_bytes()), (2, 0));
+        assert_eq!(utf8_census(b"a\xE9b\xFF"), (0, 2));
+        assert_eq!(utf8_census(b"\xC3\xA9\xE9"), (1, 1));
     }
 
     #[test]

@@ -111,6 +111,42 @@ pub enum FetchError {
     /// The body could not be decoded (broken gzip/brotli/zstd stream).
     #[error("cannot decode body: {0}")]
     Decode(String),
+    /// The server closed the connection (or it broke) before the whole body
+    /// arrived.
+    #[error("body cut off: {0}")]
+    Interrupted(String),
+    /// robots.txt of the host forbids this URL to our user agent.
+    #[error("robots.txt disallows {url}")]
+    RobotsDisallowed {
+        /// The URL refused (a redirect hop, possibly).
+        url: String,
+    },
+    /// robots.txt could not be read (5xx, 429, timeout, connection
+    /// failure): RFC 9309 says to assume everything is disallowed until it
+    /// can be read, so the request is retried later.
+    #[error("robots.txt of {origin} is unavailable: {reason}")]
+    RobotsUnavailable {
+        /// `scheme://host:port`.
+        origin: String,
+        /// What went wrong.
+        reason: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
+    /// The host is not due for another request yet (per-host delay or
+    /// concurrency, shared across replicas), and waiting here would take
+    /// longer than `host_max_wait_ms`.
+    #[error("{origin} is busy; next request allowed in {retry_after:?}")]
+    HostBusy {
+        /// `scheme://host:port`.
+        origin: String,
+        /// How long until it is likely allowed.
+        retry_after: Duration,
+    },
+    /// The shared politeness store (JetStream KV) cannot be reached; the
+    /// fetch is postponed rather than made without the per-host limits.
+    #[error("politeness store unavailable: {0}")]
+    Store(String),
     /// The configuration is unusable.
     #[error("bad fetch configuration: {0}")]
     Config(String),
@@ -131,6 +167,11 @@ impl FetchError {
             Self::TooManyRedirects { .. } => "too_many_redirects".into(),
             Self::BadRedirect { .. } => "bad_redirect".into(),
             Self::Decode(_) => "bad_content_encoding".into(),
+            Self::Interrupted(_) => "interrupted".into(),
+            Self::RobotsDisallowed { .. } => "robots_disallowed".into(),
+            Self::RobotsUnavailable { .. } => "robots_unavailable".into(),
+            Self::HostBusy { .. } => "host_busy".into(),
+            Self::Store(_) => "kv_unavailable".into(),
             Self::Config(_) => "config".into(),
         }
     }
@@ -138,9 +179,27 @@ impl FetchError {
     /// Whether the same request may succeed later.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Dns { .. } | Self::Connect(_) | Self::Timeout { .. } => true,
+            Self::Dns { .. }
+            | Self::Connect(_)
+            | Self::Timeout { .. }
+            | Self::Interrupted(_)
+            | Self::RobotsUnavailable { .. }
+            | Self::HostBusy { .. }
+            | Self::Store(_) => true,
             Self::Status { status, .. } => matches!(status, 408 | 429 | 500..=599),
             _ => false,
+        }
+    }
+
+    /// The least delay before a retry, when the failure says so: the
+    /// server's `Retry-After`, or the time until the host is due.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            Self::RobotsUnavailable { retry_after, .. } | Self::HostBusy { retry_after, .. } => {
+                Some(*retry_after)
+            }
+            _ => None,
         }
     }
 
@@ -150,10 +209,7 @@ impl FetchError {
         let kind = self.kind();
         let reason = self.to_string();
         if self.is_transient() {
-            let after = match self {
-                Self::Status { retry_after, .. } => retry_after,
-                _ => None,
-            };
+            let after = self.retry_after();
             StageError::Retry {
                 kind,
                 reason,

@@ -189,6 +189,12 @@ pub struct DnsFailure {
     pub reason: String,
 }
 
+/// `localhost` or a name under it (RFC 6761 special-use names).
+fn is_localhost_name(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
 /// Hosts and networks that bypass the guard, parsed from `FetchConfig::allow`.
 #[derive(Debug, Clone, Default)]
 pub struct Allow {
@@ -253,13 +259,31 @@ impl Allow {
         }
     }
 
+    /// The verdict on a whole DNS answer: every address must pass, so a
+    /// name cannot smuggle an internal address in next to a public one.
+    pub fn check_answers(&self, host: &str, addrs: &[SocketAddr]) -> Result<(), SsrfRefusal> {
+        addrs.iter().try_for_each(|a| self.check(host, a.ip()))
+    }
+
     /// The up-front check of a URL: an IP-literal host is judged here,
     /// because reqwest connects to it without asking the resolver. Domain
     /// names pass; the resolver judges their answers.
+    ///
+    /// `localhost` and `*.localhost` are refused here too, before any
+    /// lookup, unless allowed by name: RFC 6761 makes them loopback
+    /// whatever a resolver says, and an address entry such as `127.0.0.1`
+    /// opens that address as written, not every name for the machine.
     pub fn check_url(&self, url: &Url) -> Result<(), SsrfRefusal> {
         match url.host() {
             Some(Host::Ipv4(v4)) => self.check(&v4.to_string(), IpAddr::V4(v4)),
             Some(Host::Ipv6(v6)) => self.check(&format!("[{v6}]"), IpAddr::V6(v6)),
+            Some(Host::Domain(name)) if is_localhost_name(name) && !self.allows_host(name) => {
+                Err(SsrfRefusal {
+                    host: name.to_string(),
+                    addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    class: AddrClass::Loopback,
+                })
+            }
             Some(Host::Domain(_)) | None => Ok(()),
         }
     }
@@ -299,9 +323,7 @@ impl GuardedResolver {
             }
             .into());
         }
-        for addr in &addrs {
-            self.allow.check(host, addr.ip())?;
-        }
+        self.allow.check_answers(host, &addrs)?;
         Ok(addrs)
     }
 }
@@ -456,6 +478,9 @@ mod tests {
             "http://169.254.169.254/latest/meta-data/",
             "http://0/",
             "http://[fd00:ec2::254]/",
+            "http://localhost/",
+            "http://LocalHost./",
+            "http://api.localhost:8080/",
         ] {
             let parsed = Url::parse(url).unwrap();
             assert!(allow.check_url(&parsed).is_err(), "{url} should be refused");
@@ -498,12 +523,55 @@ mod tests {
                 .check("intranet.example.", "192.168.1.1".parse().unwrap())
                 .is_ok()
         );
+        // The address does not open the name that means it.
+        let url = |u: &str| Url::parse(u).unwrap();
+        assert!(allow.check_url(&url("http://localhost:8080/")).is_err());
+        assert!(allow.check_url(&url("http://127.0.0.1:8080/")).is_ok());
+        let by_name = Allow::parse(&["localhost".into()]).unwrap();
+        assert!(by_name.check_url(&url("http://localhost:8080/")).is_ok());
         let refusal = allow
             .check("x", "169.254.169.254".parse().unwrap())
             .unwrap_err();
         assert_eq!(refusal.class, AddrClass::CloudMetadata);
         assert!(Allow::parse(&["10.0.0.0/33".into()]).is_err());
         assert!(Allow::parse(&[" ".into()]).is_err());
+    }
+
+    #[test]
+    fn every_dns_answer_is_checked() {
+        let answers = |list: &[&str]| -> Vec<SocketAddr> {
+            list.iter()
+                .map(|ip| SocketAddr::new(ip.parse().unwrap(), 0))
+                .collect()
+        };
+        let open = Allow::default();
+        assert!(
+            open.check_answers("news.example", &answers(&["8.8.8.8", "2606:4700::1"]))
+                .is_ok()
+        );
+        for mixed in [
+            &["8.8.8.8", "10.0.0.1"][..],
+            &["1.1.1.1", "169.254.169.254"],
+            &["2606:4700::1", "fd00::1"],
+            &["8.8.8.8", "::ffff:127.0.0.1"],
+        ] {
+            let refusal = open
+                .check_answers("rebind.example", &answers(mixed))
+                .unwrap_err();
+            assert_eq!(refusal.addr.to_string(), mixed[1].to_string());
+        }
+        // Allowing 127.0.0.1 does not allow ::1 next to it.
+        let loopback = Allow::parse(&["127.0.0.1".into()]).unwrap();
+        assert!(
+            loopback
+                .check_answers("localhost", &answers(&["127.0.0.1", "::1"]))
+                .is_err()
+        );
+        assert!(
+            loopback
+                .check_answers("localhost", &answers(&["127.0.0.1"]))
+                .is_ok()
+        );
     }
 
     #[tokio::test]

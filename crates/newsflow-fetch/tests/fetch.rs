@@ -1,182 +1,14 @@
 //! The fetcher against a small HTTP/1.1 server on 127.0.0.1 that serves
 //! pages and misbehaves on purpose. No traffic leaves the loopback address.
 
+mod util;
+
 use std::io::Write;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use newsflow_core::{CharsetSource, Envelope, Stage, StageError, UrlRequest};
 use newsflow_fetch::{Fetch, FetchConfig, FetchError, Fetcher};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
-
-/// One canned response.
-#[derive(Clone)]
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    /// Sleep before sending anything (tests the first-byte timeout).
-    delay: Duration,
-    /// Sleep between the headers and the body (tests the total timeout).
-    body_delay: Duration,
-    /// Send `Content-Length`; without it the body ends when the
-    /// connection closes.
-    content_length: bool,
-}
-
-impl Reply {
-    fn status(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Vec::new(),
-            delay: Duration::ZERO,
-            body_delay: Duration::ZERO,
-            content_length: true,
-        }
-    }
-
-    fn html(body: impl Into<Vec<u8>>) -> Self {
-        Self::status(200)
-            .header("Content-Type", "text/html")
-            .body(body)
-    }
-
-    fn redirect(status: u16, location: &str) -> Self {
-        Self::status(status).header("Location", location)
-    }
-
-    fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.body = body.into();
-        self
-    }
-
-    fn delay(mut self, delay: Duration) -> Self {
-        self.delay = delay;
-        self
-    }
-
-    fn body_delay(mut self, delay: Duration) -> Self {
-        self.body_delay = delay;
-        self
-    }
-
-    fn without_length(mut self) -> Self {
-        self.content_length = false;
-        self
-    }
-}
-
-type Routes = Arc<dyn Fn(&str, u16) -> Reply + Send + Sync>;
-
-/// An HTTP/1.1 server on 127.0.0.1 with one connection per request.
-struct Server {
-    addr: SocketAddr,
-    hits: Arc<Mutex<Vec<String>>>,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    /// `routes` gets the request path and the server's port.
-    async fn start(routes: impl Fn(&str, u16) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let hits = Arc::new(Mutex::new(Vec::new()));
-        let routes: Routes = Arc::new(routes);
-        let task = tokio::spawn({
-            let hits = hits.clone();
-            async move {
-                while let Ok((stream, _)) = listener.accept().await {
-                    tokio::spawn(serve(stream, routes.clone(), hits.clone(), addr.port()));
-                }
-            }
-        });
-        Self { addr, hits, task }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.addr.port())
-    }
-
-    fn hits(&self) -> Vec<String> {
-        self.hits.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn serve(mut stream: TcpStream, routes: Routes, hits: Arc<Mutex<Vec<String>>>, port: u16) {
-    let mut request = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => request.extend_from_slice(&buf[..n]),
-        }
-        if request.len() > 64 * 1024 {
-            return;
-        }
-    }
-    let text = String::from_utf8_lossy(&request);
-    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
-    hits.lock().unwrap().push(path.clone());
-    let reply = routes(&path, port);
-    tokio::time::sleep(reply.delay).await;
-    let mut head = format!("HTTP/1.1 {} Test\r\nConnection: close\r\n", reply.status);
-    for (name, value) in &reply.headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if reply.content_length {
-        head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
-    }
-    head.push_str("\r\n");
-    // Write errors are expected: the client hangs up on purpose in the
-    // size and timeout tests.
-    if stream.write_all(head.as_bytes()).await.is_err() {
-        return;
-    }
-    tokio::time::sleep(reply.body_delay).await;
-    let _ = stream.write_all(&reply.body).await;
-    let _ = stream.shutdown().await;
-}
-
-/// The default configuration with 127.0.0.1 let through the SSRF guard.
-fn config() -> FetchConfig {
-    FetchConfig {
-        allow: vec!["127.0.0.1".into()],
-        ..FetchConfig::default()
-    }
-}
-
-fn fetcher(config: FetchConfig) -> Fetcher {
-    Fetcher::new(config).unwrap()
-}
-
-fn retry(error: FetchError) -> (String, Option<Duration>) {
-    match error.into_stage_error() {
-        StageError::Retry { kind, after, .. } => (kind, after),
-        other => panic!("expected Retry, got {other:?}"),
-    }
-}
-
-fn reject(error: FetchError) -> String {
-    match error.into_stage_error() {
-        StageError::Reject { kind, .. } => kind,
-        other => panic!("expected Reject, got {other:?}"),
-    }
-}
+use util::{Reply, Server, config, fetcher, reject, retry, stage_config};
 
 /// A French page in windows-1252 declaring its charset only in a meta tag.
 fn cp1252_page() -> Vec<u8> {
@@ -500,27 +332,6 @@ async fn loopback_is_refused_unless_allowed() {
 }
 
 #[tokio::test]
-async fn every_redirect_hop_is_checked() {
-    // `localhost` is allowed by name, the address 127.0.0.1 is not: the
-    // first hop passes, the redirect to the literal is refused.
-    let server = Server::start(|path, port| match path {
-        "/start" => Reply::redirect(302, &format!("http://127.0.0.1:{port}/inside")),
-        _ => Reply::html("<html>inside</html>"),
-    })
-    .await;
-    let f = fetcher(FetchConfig {
-        allow: vec!["localhost".into()],
-        ..FetchConfig::default()
-    });
-    let err = f
-        .fetch(&format!("http://localhost:{}/start", server.addr.port()))
-        .await
-        .unwrap_err();
-    assert_eq!(reject(err), "ssrf_refused");
-    assert_eq!(server.hits(), vec!["/start"]);
-}
-
-#[tokio::test]
 async fn bad_urls_are_rejected() {
     let f = fetcher(config());
     for url in [
@@ -559,7 +370,7 @@ async fn stage_emits_fetched_with_the_request_tags() {
         _ => Reply::status(404),
     })
     .await;
-    let stage = Fetch::new(config()).unwrap();
+    let stage = Fetch::new(stage_config()).unwrap();
     assert_eq!(Fetch::NAME, "fetch");
     let request = UrlRequest {
         url: server.url("/a"),
