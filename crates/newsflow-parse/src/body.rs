@@ -1,8 +1,8 @@
 //! Boilerplate removal: find the element that holds the article text, then
 //! turn the page into lines of text tagged with where they come from.
 //!
-//! The method, in three passes over the tree (each iterative, so a page
-//! nested 100 000 levels deep costs time, not stack):
+//! The method, in a few linear passes over the tree (each a loop over node
+//! ids, so deep nesting costs no stack):
 //!
 //! 1. **Raw statistics** per element: visible characters, characters inside
 //!    links, commas, paragraph text, images, list items.
@@ -16,15 +16,23 @@
 //!    ancestors (more for long text and commas, less further up); the score
 //!    of an element is then discounted by its link density, and class/id
 //!    hints such as `article`, `content`, `story`, `body` add to it.
-//! 3. **Rendering.** The best element and those of its siblings that look
+//! 3. **Choosing.** The best element is widened to the closest ancestor
+//!    that also holds strong candidates, or blocks built like it (same tag
+//!    and class under the same kind of parent: templates repeat their text
+//!    component around ads and embeds); a feed of several `<article>`s
+//!    narrows to the first. Hidden elements (attributes, inline style, and
+//!    utility classes like `hidden`/`d-none` not undone at another screen
+//!    size) are left out.
+//! 4. **Rendering.** The chosen element and those of its siblings that look
 //!    like article text form the content. The whole page is rendered into
 //!    lines (one per block; `<br><br>` splits paragraphs), each line flagged
 //!    as content or not; inside the content, link-heavy lists and boxes and
 //!    image boxes are dropped.
 //!
 //! [`assemble`] then cleans the content lines (title repeated, datelines,
-//! bylines, captions under images, "read also" links, trailing headings)
-//! and returns what it removed that metadata needs (bylines, datelines,
+//! bylines, captions under images, "read also" links, labels of buttons and
+//! media, consent placeholders of embeds, headings left without text) and
+//! returns what it removed that metadata needs (bylines, datelines,
 //! "Source:" lines).
 
 use std::sync::LazyLock;
@@ -792,7 +800,11 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         // they never get this benefit.
         let prose =
             st.p_text >= 400 && st.links * 4 < st.text && st.p_text * 2 >= st.text && !h.comments;
-        if (h.strong_neg || (h.weak_neg && !h.pos)) && !wrapper && !prose {
+        // A subheading is judged by the box it is in, not by its own class: a
+        // "widget-title" subheading inside the text is the text's, and the
+        // title of a related-links box goes with its box.
+        let heading = tag.is_heading() && tag != Tag::h1;
+        if (h.strong_neg || (h.weak_neg && !h.pos)) && !wrapper && !prose && !heading {
             neg_root[id as usize] = true;
         } else if (h.author || h.date || h.meta) && st.text < 400 && !wrapper {
             meta_root[id as usize] = true;
@@ -1285,6 +1297,35 @@ const READ_ALSO: &[&str] = &[
     "subscribe", "abonnez-vous", "sign up", "inscrivez-vous",
 ];
 
+/// Words of the placeholders that stand for an embed until the reader
+/// consents (folded).
+#[rustfmt::skip]
+const CONSENT: &[&str] = &[
+    "einwilligung", "einverstanden", "externe inhalte", "externen inhalt", "externer inhalt",
+    "eingebettete inhalte", "drittanbieter", "drittplattform", "datenschutzerklarung",
+    "ein klick fur den datenschutz", "third-party content", "third party content",
+    "consent to", "your consent", "cookie", "privacy settings", "privacy policy",
+    "consentement", "contenu externe", "contenido externo", "consentimiento", "privatsphare",
+    "datenschutz-einstellungen", "personenbezogene daten",
+];
+
+static CONSENT_AC: LazyLock<AhoCorasick> =
+    LazyLock::new(|| AhoCorasick::new(CONSENT).expect("static patterns"));
+
+/// How many different consent phrases `folded` holds (one pass).
+fn consent_hits(folded: &str) -> usize {
+    // Most lines hold none: the plain search (with its fast prefilter)
+    // says so before the overlapping one counts.
+    if !CONSENT_AC.is_match(folded) {
+        return 0;
+    }
+    let mut seen = 0u64;
+    for m in CONSENT_AC.find_overlapping_iter(folded) {
+        seen |= 1 << (m.pattern().as_usize() % 64);
+    }
+    seen.count_ones() as usize
+}
+
 #[rustfmt::skip]
 const LABELS: &[&str] = &[
     "advertisement", "publicite", "anzeige", "publicidad", "werbung", "pub", "sponsored",
@@ -1322,7 +1363,7 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
         }
         let chars = text.chars().count();
         // Only short lines are matched against the lists below.
-        let folded = if chars < 200 {
+        let folded = if chars < 800 {
             fold(text)
         } else {
             String::new()
@@ -1351,6 +1392,14 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
         }
         if chars < 300 && line.link_ratio() > 0.6 {
             continue;
+        }
+        // An embed's consent placeholder: saying so twice, or in a line of
+        // a few words.
+        if chars < 800 {
+            let hits = consent_hits(&folded);
+            if hits >= 2 || (hits == 1 && chars < 60) {
+                continue;
+            }
         }
         // The length of a video or audio ("02:57 Min.", "3:05").
         if chars <= 12 && is_duration(text) {

@@ -87,9 +87,15 @@ static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 
 static PUBLISHED_KW: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(?:publié|publie|publiée|mis en ligne|paru|published|posted|first published|veröffentlicht|erschienen|publicado|publicada|pubblicato|date de publication|datum|date|fecha)\b",
+        r"(?i)\b(?:publié|publie|publiée|mis en ligne|paru|published|posted|first published|veröffentlicht|erschienen|publicado|publicada|pubblicato|date de publication)\b",
     )
     .expect("static regex")
+});
+
+/// A "Date" label opening a line ("Datum 28.04.2023", "Date: May 3"):
+/// the publication date in a list of facts about the article.
+static DATE_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:datum|date|fecha|data de publicação)\s*:?\s").expect("static regex")
 });
 
 static MODIFIED_KW: LazyLock<Regex> = LazyLock::new(|| {
@@ -300,7 +306,10 @@ pub(crate) fn find_keyed(text: &str) -> (Option<String>, Option<String>) {
         }
         None
     };
-    (after(&PUBLISHED_KW), after(&MODIFIED_KW))
+    (
+        after(&PUBLISHED_KW).or_else(|| after(&DATE_LABEL)),
+        after(&MODIFIED_KW),
+    )
 }
 
 /// Whether `text` announces a publication or update date.

@@ -8,17 +8,27 @@
 //! description, image, sections). [`Parse`] wraps it as the pipeline stage
 //! `Fetched → Parsed`.
 //!
+//! The pipeline inside: `dom` parses the page in one pass into a compact
+//! pre-order tree (its own forgiving parser: html5ever alone cost more than
+//! all of extraction); `meta` reads `<meta>`, JSON-LD and microdata; `body`
+//! scores containers, picks the article (with the blocks built like it, and
+//! the first story of a feed) and renders the page into flagged lines, then
+//! cleans the article's lines; `state` finds the article of a page rendered
+//! by JavaScript in its scripts' state; `dates`, `authors` and `publisher`
+//! read the lines around the article. The lede printed above the text,
+//! JSON-LD `articleBody` behind a teaser and the organisation credited when
+//! no person is are taken from metadata.
+//!
 //! This crate is pure: no IO, no network, no clock, no global state besides
-//! compiled regexes. It never panics on input and its cost is bounded:
-//! its own one-pass HTML parser (`dom`) caps nesting, every pass over the
-//! tree is iterative and linear, JSON-LD blobs above 1 MiB are skipped, and
-//! the stage refuses pages above
-//! [`ParseConfig::max_html_bytes`]. Decoding bytes to text is the fetch
-//! stage's job; this crate receives `&str`.
+//! compiled regexes. It never panics on input and its cost is bounded: the
+//! parser caps nesting, every pass over the tree is iterative and linear,
+//! JSON-LD blobs above 1 MiB and script strings above 4 MiB are skipped, and
+//! the stage refuses pages above [`ParseConfig::max_html_bytes`]. Decoding
+//! bytes to text is the fetch stage's job; this crate receives `&str`.
 //!
 //! Nothing here knows a particular site: the rules are general (class and
-//! id hints, text and link density, patterns of bylines and datelines in
-//! French, English, German and Spanish).
+//! id hints, text and link density, repeated template blocks, patterns of
+//! bylines, datelines and labels in the languages news is most read in).
 
 mod authors;
 mod body;
@@ -67,13 +77,25 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     // title is probably another story's, and then metadata wins. When a
     // metadata title is the headline with or without its kicker, the
     // metadata says which of the two the page calls its title.
-    let meta_title = meta
-        .ld
-        .headline
-        .clone()
-        .or_else(|| meta.get(&["og:title"]))
-        .or_else(|| meta.get(&["twitter:title"]));
     let clean = |t: &str| clean_title(t, site_name.as_deref(), host.as_deref(), h1.as_deref());
+    // Of metadata titles that differ only by a kicker, the one without.
+    let meta_titles: Vec<String> = [
+        meta.ld.headline.clone(),
+        meta.get(&["og:title"]),
+        meta.get(&["twitter:title"]),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let meta_title = meta_titles.first().map(|first| {
+        let cf = clean(first);
+        meta_titles[1..]
+            .iter()
+            .map(|m| clean(m))
+            .filter(|m| m.len() < cf.len() && kicker_variant(m, &cf))
+            .min_by_key(String::len)
+            .unwrap_or_else(|| first.clone())
+    });
     let raw_title = article_h1(&page)
         .filter(|h| {
             let others = [meta_title.as_deref(), meta.title_tag.as_deref()];
@@ -291,6 +313,7 @@ fn article_h1(page: &Page) -> Option<String> {
         }
         out.push_str(&l.text);
     }
+    let out = text::clip(&out, MAX_TITLE_BYTES * 2).to_string();
     (out.chars().filter(|c| c.is_alphanumeric()).count() >= 8).then_some(out)
 }
 
@@ -353,6 +376,10 @@ const TITLE_SEPARATORS: &[&str] = &[
 /// or a byline ("by Jane Doe").
 fn is_title_tail(tail: &str) -> bool {
     let t = tail.trim();
+    // Dates and bylines are short; a long tail is part of the headline.
+    if t.len() > 80 {
+        return false;
+    }
     if let Some(d) = dates::find_in_text(t)
         && t[..d.start].trim().is_empty()
         && t[d.end..].trim().is_empty()
@@ -367,8 +394,15 @@ fn is_title_tail(tail: &str) -> bool {
 }
 
 /// Remove " - Site name" suffixes (and "Site | " prefixes) from a title.
+/// Longest title kept, in bytes: a headline is a sentence, and a "title"
+/// of kilobytes is markup gone wrong (each rule below reads it again).
+const MAX_TITLE_BYTES: usize = 600;
+
 fn clean_title(raw: &str, site: Option<&str>, host: Option<&str>, h1: Option<&str>) -> String {
-    let mut t = collapse_ws(raw);
+    let mut t = collapse_ws(text::clip(raw, MAX_TITLE_BYTES * 2));
+    if t.len() > MAX_TITLE_BYTES {
+        t = text::clip(&t, MAX_TITLE_BYTES).trim_end().to_string();
+    }
     let is_site = |s: &str| {
         let s = s.trim();
         publisher::is_site(s, site, host)

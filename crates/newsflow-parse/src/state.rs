@@ -68,50 +68,59 @@ fn longest_span(text: &str, from: usize, to: usize, seen: &mut usize) -> Option<
                 break;
             }
             let pos = at + p;
-            let around = string_around(script, pos);
-            if let Some((s, e)) = around
-                && e - s >= MIN_HTML_CHARS
-                && e - s <= MAX_HTML_BYTES
-                && best.is_none_or(|(bs, be)| e - s > be - bs)
-            {
-                best = Some((from + s, from + e));
+            match string_around(script, pos, at) {
+                Ok((s, e)) => {
+                    if e - s >= MIN_HTML_CHARS
+                        && e - s <= MAX_HTML_BYTES
+                        && best.is_none_or(|(bs, be)| e - s > be - bs)
+                    {
+                        best = Some((from + s, from + e));
+                    }
+                    // Past this string: its other paragraphs are the same
+                    // candidate.
+                    at = e;
+                }
+                // Past everything the failed attempt read, so that no byte
+                // is scanned twice.
+                Err(stop) => at = stop.max(pos + marker.len()),
             }
-            // Skip past this string: its other paragraphs are the same
-            // candidate.
-            at = around.map_or(pos + marker.len(), |(_, e)| e);
         }
     }
     best
 }
 
 /// The bounds (exclusive of the quotes) of the JSON string literal around
-/// byte `pos` of `s`, if `pos` is inside one.
-fn string_around(s: &str, pos: usize) -> Option<(usize, usize)> {
+/// byte `pos` of `s`, looking back no further than `floor` (where the last
+/// attempt stopped) and never more than [`MAX_HTML_BYTES`] either way. On
+/// failure, where the forward scan stopped.
+fn string_around(s: &str, pos: usize, floor: usize) -> Result<(usize, usize), usize> {
     let b = s.as_bytes();
+    let floor = floor.max(pos.saturating_sub(MAX_HTML_BYTES));
     // Back to an unescaped quote.
     let mut i = pos;
     let start = loop {
-        if i == 0 {
-            return None;
+        if i <= floor {
+            return Err(pos + 1);
         }
         i -= 1;
         if b[i] == b'"' && !escaped(b, i) {
             break i + 1;
         }
         if b[i] == b'\n' {
-            return None;
+            return Err(pos + 1);
         }
     };
+    let limit = b.len().min(pos + MAX_HTML_BYTES);
     let mut j = pos;
-    while j < b.len() {
+    while j < limit {
         match b[j] {
             b'\\' => j += 2,
-            b'"' => return Some((start, j)),
-            b'\n' => return None,
+            b'"' => return Ok((start, j)),
+            b'\n' => return Err(j),
             _ => j += 1,
         }
     }
-    None
+    Err(j.min(b.len()))
 }
 
 /// Whether the byte at `i` is preceded by an odd number of backslashes.
@@ -162,5 +171,8 @@ mod tests {
         assert_eq!(article_html(&page).as_deref(), Some(content.as_str()));
         assert_eq!(article_html("<script>var a = \"<p>x</p>\";</script>"), None);
         assert_eq!(article_html("<script>\"\\u003cp"), None);
+        // Many markers and no strings: linear, and nothing found.
+        let hostile = format!("<script>{}</script>", "<p>x".repeat(100_000));
+        assert_eq!(article_html(&hostile), None);
     }
 }

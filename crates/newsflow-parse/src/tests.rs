@@ -577,3 +577,95 @@ fn commentary_is_not_a_comment_thread() {
     let a = extract(&page("", &body), None);
     assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
 }
+
+#[test]
+fn consent_placeholders_are_left_out() {
+    let body = format!(
+        r#"<article><p>{P1}</p><div class="x1"><p>Empfohlener redaktioneller Inhalt</p><p>Externen Inhalt anzeigen</p><p>Ich bin damit einverstanden, dass mir der externe Inhalt angezeigt wird. Damit können personenbezogene Daten an Drittplattformen übermittelt werden.</p></div><p>Ein Klick für den Datenschutz</p><p>{P2}</p>
+        <p>Le règlement impose le consentement des utilisateurs, a rappelé la commission, qui veut des règles plus simples pour les entreprises.</p></article>"#
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(
+        a.body_text,
+        format!(
+            "{P1}\n\nEmpfohlener redaktioneller Inhalt\n\n{P2}\n\nLe règlement impose le consentement des utilisateurs, a rappelé la commission, qui veut des règles plus simples pour les entreprises."
+        )
+    );
+}
+
+#[test]
+fn subheadings_are_judged_by_their_box() {
+    let body = format!(
+        r#"<article><p>{P1}</p><h2 class="widget-title">Un intertitre</h2><p>{P2}</p><div class="related"><h3 class="widget-title">À lire</h3><ul><li><a href="/x">Autre chose</a></li></ul></div><p>{P3}</p></article>"#
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(
+        a.body_text,
+        format!("{P1}\n\nUn intertitre\n\n{P2}\n\n{P3}")
+    );
+}
+
+#[test]
+fn huge_titles_are_clipped_not_scanned_again_and_again() {
+    // Found by the fuzzer: a title of kilobytes full of separators and
+    // numbers made every title rule rescan it.
+    let junk = "Mot 12 juin 2025 | par X - 03.04.2025 – ".repeat(2000);
+    let head = format!("<title>{junk}</title><meta property=\"og:title\" content=\"{junk}\">");
+    let started = std::time::Instant::now();
+    let a = extract(&page(&head, &format!("<h1>{junk}</h1><p>{P1}</p>")), None);
+    assert!(a.title.is_some_and(|t| t.len() <= 600));
+    assert!(
+        started.elapsed().as_secs() < 5,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn metadata_title_without_its_kicker_is_preferred() {
+    let head = r#"<script type="application/ld+json">{"@type":"NewsArticle","headline":"«Evnukkmakeren»: Nordmann dømt til livstid"}</script><meta property="og:title" content="Nordmann dømt til livstid">"#;
+    let a = extract(&page(head, &format!("<div><p>{P1}</p></div>")), None);
+    assert_eq!(a.title.as_deref(), Some("Nordmann dømt til livstid"));
+}
+
+#[test]
+fn lede_above_the_text_is_kept() {
+    let lede = "Le président malien est à Moscou pour une visite officielle de trois jours, la première depuis son arrivée au pouvoir.";
+    let head = format!(r#"<meta property="og:description" content="{lede}">"#);
+    let body = format!(
+        r#"<header><h1>Le titre de l'article</h1><p class="standfirst-x">{lede}</p></header><div class="texte"><p>{P1}</p><p>{P2}</p><p>{P3}</p></div>"#
+    );
+    let a = extract(&page(&head, &body), None);
+    assert_eq!(a.body_text, format!("{lede}\n\n{P1}\n\n{P2}\n\n{P3}"));
+}
+
+#[test]
+fn blocks_built_like_the_best_continue_the_article() {
+    // The text component repeated around an ad and an embed.
+    let block =
+        |p: &str| format!(r#"<div class="mod paragraph"><div class="box"><p>{p}</p></div></div>"#);
+    let body = format!(
+        r#"<div class="page">{}{}<div class="ad-slot">Publicité</div>{}<div class="embed"><iframe src="x"></iframe></div>{}</div><div class="sidebar"><p>{P2}</p></div>"#,
+        block(&format!("{P1} {P2}")),
+        block(P3),
+        block(P1),
+        block(&format!("{P3} {P1}"))
+    );
+    let a = extract(&page("", &body), None);
+    assert_eq!(
+        a.body_text,
+        format!("{P1} {P2}\n\n{P3}\n\n{P1}\n\n{P3} {P1}")
+    );
+}
+
+#[test]
+fn article_in_the_scripts_state_of_a_javascript_page() {
+    let content = format!("<p>{P1}</p><p>{P2}</p><p>{P3}</p>");
+    let state = serde_json::json!({"article": {"title": "T", "contentHtml": content}}).to_string();
+    let state = state.replace('<', "\\u003c").replace('>', "\\u003e");
+    let html = format!(
+        "<html><head><title>T</title><script>window.__DATA__ = {state};</script></head><body><div id=\"root\"></div></body></html>"
+    );
+    let a = extract(&html, None);
+    assert_eq!(a.body_text, format!("{P1}\n\n{P2}\n\n{P3}"));
+}

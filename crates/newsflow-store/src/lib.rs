@@ -1,43 +1,72 @@
-//! The store: the pipeline's sink. It keeps every enriched article, its
-//! entity mentions and a full-text index, and answers searches.
+//! The store: the pipeline's sink. It keeps every enriched article with
+//! what the queries need (entities with their mention counts and places,
+//! quotes, a full-text index, the links between syndicated copies) and
+//! answers those queries.
+//!
+//! Two backends sit behind one trait, [`ArticleStore`], with one behaviour:
+//! [`SqliteStore`] (embedded: WAL, FTS5) and [`PostgresStore`] (full-text
+//! search in each article's language, GIN indexes). [`open_store`] picks
+//! one from the database URL and applies its migrations. Everything
+//! derived from an event (folded names, entity rows, the publication
+//! instant, fingerprint bands, snippets) is computed here in Rust, once, so
+//! both databases store and return the same values.
 //!
 //! Writes are idempotent by article id: a redelivered event replaces the
-//! same rows, so at-least-once delivery never duplicates anything, and a
-//! re-enriched article replaces its derived rows (entities, index) in the
-//! same transaction as the article row.
+//! same rows, so at-least-once delivery never duplicates anything; a
+//! re-enriched article replaces its derived rows in the same transaction as
+//! the article row; an event older than the stored one changes nothing.
 //!
-//! The backend today is SQLite ([`SqliteStore`]); the [`ArticleStore`]
-//! trait and the query types here carry no SQLite specifics so that
-//! PostgreSQL can sit behind the same interface. This crate does not touch
-//! the bus: [`StoreStage`] is handed events by `newsflow-bus`.
+//! This crate does not touch the bus ([`StoreStage`] is handed events by
+//! `newsflow-bus`) and serves no HTTP (`newsflow-api` does, over the trait).
 
 #![deny(missing_docs)]
 
+mod derive;
 mod error;
+mod fold;
+mod postgres;
+mod query;
 mod sqlite;
+mod syndication;
+
+pub mod bench;
+pub mod testing;
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
 use newsflow_core::{Enriched, Envelope, NoOutput, Stage, StageError};
 use serde::{Deserialize, Serialize};
 
 pub use error::StoreError;
+pub use postgres::PostgresStore;
+pub use query::{
+    ArticleDetail, ArticleQuery, ArticleSummary, DEFAULT_LIMIT, Duplicates, EntityCount,
+    EntityInfo, EntityQuery, GeoInfo, MAX_FILTER_CHARS, MAX_LIMIT, MAX_TERMS, Page, PlaceInfo,
+    QuoteHit, QuoteInfo, QuoteQuery, RANK_WINDOW, SearchQuery, Sort,
+};
 pub use sqlite::SqliteStore;
+pub use syndication::MAX_DISTANCE_LIMIT;
 
 /// Settings of the store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// Where the database lives: a file path (`data/newsflow.db`) or an
-    /// `sqlite://` URL. Parent directories are created. `postgres://` URLs
-    /// are refused until the PostgreSQL backend lands.
+    /// Where the database lives: a SQLite file path (`data/newsflow.db`)
+    /// or `sqlite://` URL (parent directories are created), or a
+    /// `postgres://user:password@host:port/database` URL.
     pub db: String,
     /// Largest number of pooled connections. SQLite has one writer at a
     /// time anyway; more connections help concurrent searches.
     pub max_connections: u32,
     /// How long a write waits for another writer's lock before failing
-    /// with a transient error, in milliseconds.
+    /// with a transient error, in milliseconds (SQLite; PostgreSQL waits
+    /// for row locks and reports deadlocks, also as transient errors).
     pub busy_timeout_ms: u64,
+    /// Two articles whose fingerprints differ in at most this many of
+    /// their 64 bits are copies of one story (0 to 11; higher links more
+    /// loosely edited copies, and more false pairs).
+    pub duplicate_max_distance: u32,
 }
 
 impl Default for StoreConfig {
@@ -46,7 +75,43 @@ impl Default for StoreConfig {
             db: "data/newsflow.db".into(),
             max_connections: 4,
             busy_timeout_ms: 5_000,
+            duplicate_max_distance: 6,
         }
+    }
+}
+
+impl StoreConfig {
+    /// Refuse settings no store can work with.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        if self.duplicate_max_distance > MAX_DISTANCE_LIMIT {
+            return Err(StoreError::Config(format!(
+                "duplicate_max_distance is {}, at most {MAX_DISTANCE_LIMIT} is supported",
+                self.duplicate_max_distance
+            )));
+        }
+        if self.db.trim().is_empty() {
+            return Err(StoreError::Config("db is empty".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Which database a store uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        })
     }
 }
 
@@ -63,60 +128,62 @@ pub enum UpsertOutcome {
     Stale,
 }
 
-/// A search. Every filter is optional; they combine with AND.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SearchQuery {
-    /// Words to find in the title or body. Case and diacritics are ignored
-    /// ("electrification" finds "Électrification"); every word must occur.
-    /// Query syntax is not interpreted: quotes, `*`, `NEAR(` are plain text.
-    pub text: Option<String>,
-    /// Detected language of the article (ISO 639-1).
-    pub lang: Option<String>,
-    /// An entity of the article, by canonical name or by the text of a
-    /// mention, ignoring ASCII case.
-    pub entity: Option<String>,
-    /// Articles published on or after this date (`YYYY-MM-DD`).
-    pub since: Option<String>,
-    /// Most results to return; 0 means the default (20). At most 1000.
-    pub limit: u32,
-}
-
-/// One search result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ArticleSummary {
-    /// Article id.
-    pub article_id: String,
-    /// Headline.
-    pub title: Option<String>,
-    /// Publication date as the article gives it.
-    pub published: Option<String>,
-    /// Site that served the page.
-    pub site_name: Option<String>,
-    /// Detected language.
-    pub lang: Option<String>,
-    /// The URL as requested.
-    pub url: String,
-    /// A short extract: around the matched words for a text search, else
-    /// the beginning of the body.
-    pub snippet: String,
-}
-
 /// A store of enriched articles, whatever the database behind it.
 pub trait ArticleStore: Send + Sync + 'static {
+    /// Insert or replace articles and everything derived from them, all in
+    /// one transaction; one outcome per event, in order. An id given twice
+    /// is written twice, in order (the older one may come back `Stale`).
+    fn upsert_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+    ) -> impl Future<Output = Result<Vec<UpsertOutcome>, StoreError>> + Send;
+
     /// Insert or replace one article and everything derived from it, in one
     /// transaction.
     fn upsert(
         &self,
         event: &Envelope<Enriched>,
-    ) -> impl Future<Output = Result<UpsertOutcome, StoreError>> + Send;
+    ) -> impl Future<Output = Result<UpsertOutcome, StoreError>> + Send {
+        async move {
+            let outcomes = self.upsert_batch(std::slice::from_ref(event)).await?;
+            Ok(outcomes.first().copied().unwrap_or(UpsertOutcome::Stale))
+        }
+    }
+
+    /// A page of articles matching `q`.
+    fn articles(
+        &self,
+        q: &ArticleQuery,
+    ) -> impl Future<Output = Result<Page<ArticleSummary>, StoreError>> + Send;
 
     /// Articles matching `q`, best match first for a text search, newest
-    /// first otherwise.
+    /// first otherwise (the first page of [`ArticleStore::articles`]).
     fn search(
         &self,
         q: &SearchQuery,
-    ) -> impl Future<Output = Result<Vec<ArticleSummary>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<ArticleSummary>, StoreError>> + Send {
+        let q = ArticleQuery::from(q);
+        async move { Ok(self.articles(&q).await?.items) }
+    }
+
+    /// Everything stored about one article, with its entities, places,
+    /// quotes and syndication links.
+    fn article(
+        &self,
+        article_id: &str,
+    ) -> impl Future<Output = Result<Option<ArticleDetail>, StoreError>> + Send;
+
+    /// The entities named by the most articles over a period.
+    fn top_entities(
+        &self,
+        q: &EntityQuery,
+    ) -> impl Future<Output = Result<Vec<EntityCount>, StoreError>> + Send;
+
+    /// A page of quotations, newest article first.
+    fn quotes(
+        &self,
+        q: &QuoteQuery,
+    ) -> impl Future<Output = Result<Page<QuoteHit>, StoreError>> + Send;
 
     /// The stored event of one article.
     fn get(
@@ -126,11 +193,157 @@ pub trait ArticleStore: Send + Sync + 'static {
 
     /// Number of stored articles.
     fn count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Whether the database answers.
+    fn ping(&self) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The database behind this store.
+    fn backend(&self) -> Backend;
+}
+
+/// Whether `db` names a PostgreSQL database.
+pub fn is_postgres_url(db: &str) -> bool {
+    let db = db.trim();
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// `db` without its password, for messages.
+pub fn redact(db: &str) -> String {
+    let db = db.trim();
+    match (db.find("://"), db.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &db[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{user}:***@{}", &db[..scheme_end + 3], &db[at + 1..])
+        }
+        _ => db.to_string(),
+    }
+}
+
+/// A store on either backend: what [`open_store`] returns, so callers stay
+/// backend-neutral. Cloning shares the connection pool.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    /// SQLite.
+    Sqlite(SqliteStore),
+    /// PostgreSQL.
+    Postgres(PostgresStore),
+}
+
+/// Open the store `config.db` names — a `postgres://`/`postgresql://` URL
+/// selects PostgreSQL, anything else (a path, `sqlite://`) SQLite — and
+/// apply its migrations.
+pub async fn open_store(config: &StoreConfig) -> Result<AnyStore, StoreError> {
+    if is_postgres_url(&config.db) {
+        Ok(AnyStore::Postgres(PostgresStore::open(config).await?))
+    } else {
+        Ok(AnyStore::Sqlite(SqliteStore::open(config).await?))
+    }
+}
+
+impl AnyStore {
+    /// Close the connection pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        match self {
+            Self::Sqlite(s) => s.close().await,
+            Self::Postgres(s) => s.close().await,
+        }
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $s:ident => $e:expr) => {
+        match $self {
+            AnyStore::Sqlite($s) => $e,
+            AnyStore::Postgres($s) => $e,
+        }
+    };
+}
+
+impl ArticleStore for AnyStore {
+    async fn upsert_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        dispatch!(self, s => s.upsert_batch(events).await)
+    }
+
+    async fn articles(&self, q: &ArticleQuery) -> Result<Page<ArticleSummary>, StoreError> {
+        dispatch!(self, s => s.articles(q).await)
+    }
+
+    async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
+        dispatch!(self, s => s.article(article_id).await)
+    }
+
+    async fn top_entities(&self, q: &EntityQuery) -> Result<Vec<EntityCount>, StoreError> {
+        dispatch!(self, s => s.top_entities(q).await)
+    }
+
+    async fn quotes(&self, q: &QuoteQuery) -> Result<Page<QuoteHit>, StoreError> {
+        dispatch!(self, s => s.quotes(q).await)
+    }
+
+    async fn get(&self, article_id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
+        dispatch!(self, s => s.get(article_id).await)
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.count().await)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, s => s.ping().await)
+    }
+
+    fn backend(&self) -> Backend {
+        dispatch!(self, s => s.backend())
+    }
+}
+
+/// Assemble an [`ArticleDetail`] from the stored event and the rows.
+#[allow(clippy::too_many_arguments)]
+fn detail(
+    event: Envelope<Enriched>,
+    site: Option<String>,
+    duplicate_of: Option<String>,
+    duplicates: Vec<String>,
+    entities: Vec<EntityInfo>,
+    places: Vec<PlaceInfo>,
+    quotes: Vec<QuoteInfo>,
+    first_stored_at: DateTime<Utc>,
+    stored_at: DateTime<Utc>,
+) -> ArticleDetail {
+    let Enriched {
+        article,
+        enrichment,
+    } = event.data;
+    ArticleDetail {
+        article_id: event.article_id,
+        trace_id: event.trace_id,
+        article,
+        site,
+        lang: enrichment.lang,
+        summary: enrichment.summary,
+        keywords: enrichment.keywords,
+        tone: enrichment.tone,
+        dates: enrichment.dates,
+        fingerprint: enrichment.fingerprint,
+        duplicate_of,
+        duplicates,
+        entities,
+        places,
+        quotes,
+        enriched_at: event.time,
+        first_stored_at,
+        stored_at,
+        schema_version: event.version,
+    }
 }
 
 /// The store stage: `enriched` → the database. Publishes nothing.
 #[derive(Debug, Clone)]
-pub struct StoreStage<S = SqliteStore> {
+pub struct StoreStage<S = AnyStore> {
     store: S,
 }
 
@@ -163,5 +376,32 @@ impl<S: ArticleStore> Stage for StoreStage<S> {
             Err(e) if e.is_transient() => Err(StageError::retry("db", e.to_string())),
             Err(e) => Err(StageError::reject("db", e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://u:secret@db:5432/n"),
+            "postgres://u:***@db:5432/n"
+        );
+        assert_eq!(redact("postgres://db/n"), "postgres://db/n");
+        assert_eq!(redact("data/x.db"), "data/x.db");
+        assert!(is_postgres_url(" postgresql://x/y"));
+        assert!(!is_postgres_url("sqlite://x"));
+    }
+
+    #[test]
+    fn config_is_validated() {
+        assert!(StoreConfig::default().validate().is_ok());
+        let c = StoreConfig {
+            duplicate_max_distance: 12,
+            ..StoreConfig::default()
+        };
+        assert!(matches!(c.validate(), Err(StoreError::Config(_))));
     }
 }

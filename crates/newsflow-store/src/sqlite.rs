@@ -1,44 +1,66 @@
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use newsflow_core::{Enriched, Envelope};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
-use crate::{ArticleStore, ArticleSummary, SearchQuery, StoreConfig, StoreError, UpsertOutcome};
+use crate::derive::{
+    AliasRow, DERIVED_VERSION, Derived, EntityRow, PlaceRow, QuoteRow, SORT_KEY_HASH_BITS, sort_key,
+};
+use crate::fold::snippet;
+use crate::query::{
+    After, ArticleDetail, ArticlePlan, ArticleQuery, ArticleSummary, EntityCount, EntityInfo,
+    EntityQuery, GeoInfo, Page, PlaceInfo, QuoteHit, QuoteInfo, QuoteQuery, RANK_WINDOW, Sort,
+    encode_cursor, next_cursor,
+};
+use crate::syndication::{self, COPY_COLUMNS, Copy, Linker, Rank, Step};
+use crate::{ArticleStore, Backend, StoreConfig, StoreError, UpsertOutcome};
 
 /// Schema migrations, applied in order, each once, each in its own
 /// transaction. Append only: a released migration is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_queries.sql")),
+];
 
-const DEFAULT_LIMIT: u32 = 20;
-const MAX_LIMIT: u32 = 1000;
+/// Words of a snippet.
+const SNIPPET_WORDS: usize = 30;
 
 /// Articles in one SQLite file (WAL mode, so searches do not block the
 /// writer). Cloning shares the pool.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    max_distance: u32,
 }
 
 /// The file behind `db`, or the reason it is refused.
 fn sqlite_path(db: &str) -> Result<PathBuf, StoreError> {
     let db = db.trim();
-    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        return Err(StoreError::Unsupported(
-            db.split('@').next_back().unwrap_or(db).to_string(),
-        ));
+    if crate::is_postgres_url(db) {
+        return Err(StoreError::Unsupported(format!(
+            "{} is a PostgreSQL URL: open it with newsflow_store::open_store",
+            crate::redact(db)
+        )));
     }
     let path = match db
         .strip_prefix("sqlite://")
         .or_else(|| db.strip_prefix("sqlite:"))
     {
         Some(rest) => rest.split('?').next().unwrap_or(rest),
-        None if db.contains("://") => return Err(StoreError::Unsupported(db.to_string())),
+        None if db.contains("://") => {
+            return Err(StoreError::Unsupported(format!(
+                "{}: only SQLite paths, sqlite:// and postgres:// URLs are supported",
+                crate::redact(db)
+            )));
+        }
         None => db,
     };
     if path.is_empty() || path == ":memory:" {
@@ -49,10 +71,30 @@ fn sqlite_path(db: &str) -> Result<PathBuf, StoreError> {
     Ok(PathBuf::from(path))
 }
 
+/// Fixed-width UTC text, so that text order is time order.
+fn ts(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn parse_ts(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("stored time `{s}`: {e}")))
+}
+
+/// Whether an upsert may skip a stale event (a normal write) or rewrites
+/// the derived rows of what is stored (a re-derivation after an upgrade).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Upsert,
+    Rederive,
+}
+
 impl SqliteStore {
     /// Open (creating it if needed) the database `config.db` and bring its
     /// schema up to date.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        config.validate()?;
         let path = sqlite_path(&config.db)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
@@ -63,13 +105,18 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_millis(config.busy_timeout_ms))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            .pragma("cache_size", "-32000");
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .connect_with(options)
             .await?;
-        let store = Self { pool };
+        let store = Self {
+            pool,
+            max_distance: config.duplicate_max_distance,
+        };
         store.migrate().await?;
+        store.rederive().await?;
         Ok(store)
     }
 
@@ -105,12 +152,55 @@ impl SqliteStore {
             sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(fail)?;
             sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)")
                 .bind(version)
-                .bind(now())
+                .bind(ts(&Utc::now()))
                 .execute(&mut *tx)
                 .await
                 .map_err(fail)?;
             tx.commit().await.map_err(fail)?;
             tracing::info!(version, "applied store migration");
+        }
+        Ok(())
+    }
+
+    /// Rebuild the derived rows of articles stored by an older version of
+    /// this code, from their stored events, a batch per transaction.
+    async fn rederive(&self) -> Result<(), StoreError> {
+        let mut done = 0u64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT article_id, event FROM articles WHERE derived_version < ? LIMIT 500",
+            )
+            .bind(DERIVED_VERSION)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut events = Vec::new();
+            let mut broken = Vec::new();
+            for row in &rows {
+                let id: String = row.try_get("article_id")?;
+                match serde_json::from_str::<Envelope<Enriched>>(row.try_get("event")?) {
+                    Ok(ev) => events.push(ev),
+                    Err(e) => {
+                        tracing::warn!(article_id = %id, error = %e,
+                            "stored event no longer decodes; its derived rows are left as they are");
+                        broken.push(id);
+                    }
+                }
+            }
+            self.write_batch(&events, Mode::Rederive).await?;
+            for id in &broken {
+                sqlx::query("UPDATE articles SET derived_version = ? WHERE article_id = ?")
+                    .bind(DERIVED_VERSION)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+            }
+            done += rows.len() as u64;
+        }
+        if done > 0 {
+            tracing::info!(articles = done, "re-derived stored articles");
         }
         Ok(())
     }
@@ -127,227 +217,887 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
 
-fn now() -> String {
-    Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+    /// What is stored of these articles now.
+    async fn load_state(
+        &self,
+        conn: &mut SqliteConnection,
+        ids: &[&str],
+    ) -> Result<HashMap<String, Stored>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(500) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "SELECT article_id, enriched_at, first_stored_at, stored_at, sort_key \
+                 FROM articles WHERE article_id IN (",
+            );
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(id.to_string());
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *conn).await? {
+                let first: Option<&str> = r.try_get("first_stored_at")?;
+                let stored = parse_ts(r.try_get("stored_at")?)?;
+                out.insert(
+                    r.try_get("article_id")?,
+                    Stored {
+                        enriched_at: parse_ts(r.try_get("enriched_at")?)?,
+                        first_stored_at: first.map(parse_ts).transpose()?.unwrap_or(stored),
+                        stored_at: stored,
+                        sort_key: r.try_get("sort_key")?,
+                    },
+                );
+            }
+        }
+        Ok(out)
+    }
 
-fn json_list(list: &[String]) -> Result<String, StoreError> {
-    Ok(serde_json::to_string(list)?)
-}
+    /// Write the article row, with a sort key no other article has: the
+    /// rare collision of two ids in one minute is resolved by taking the
+    /// next free key. Returns the key.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_article_row(
+        &self,
+        conn: &mut SqliteConnection,
+        d: &Derived,
+        first_stored: DateTime<Utc>,
+        stored: DateTime<Utc>,
+        sort_at: DateTime<Utc>,
+        mut key: i64,
+    ) -> Result<i64, StoreError> {
+        let bands = d.fingerprint.map(syndication::bands);
+        let band = |i: usize| bands.map(|b| b[i]);
+        for _ in 0..1000 {
+            let res = sqlx::query(
+                "INSERT INTO articles (article_id, trace_id, url, final_url, canonical_url, title, authors,
+                     published, modified, site_name, original_publisher, lang, lang_hint, description, image,
+                     sections, tags, body_text, enriched_at, stored_at, schema_version, event,
+                     site, site_key, republication, published_at, published_day, summary, keywords, tone,
+                     fingerprint, fp_b0, fp_b1, fp_b2, fp_b3, first_stored_at, sort_at, sort_key,
+                     derived_version)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (article_id) DO UPDATE SET
+                     trace_id = excluded.trace_id, url = excluded.url, final_url = excluded.final_url,
+                     canonical_url = excluded.canonical_url, title = excluded.title,
+                     authors = excluded.authors, published = excluded.published,
+                     modified = excluded.modified, site_name = excluded.site_name,
+                     original_publisher = excluded.original_publisher, lang = excluded.lang,
+                     lang_hint = excluded.lang_hint, description = excluded.description,
+                     image = excluded.image, sections = excluded.sections, tags = excluded.tags,
+                     body_text = excluded.body_text, enriched_at = excluded.enriched_at,
+                     stored_at = excluded.stored_at, schema_version = excluded.schema_version,
+                     event = excluded.event, site = excluded.site, site_key = excluded.site_key,
+                     republication = excluded.republication, published_at = excluded.published_at,
+                     published_day = excluded.published_day, summary = excluded.summary,
+                     keywords = excluded.keywords, tone = excluded.tone,
+                     fingerprint = excluded.fingerprint, fp_b0 = excluded.fp_b0,
+                     fp_b1 = excluded.fp_b1, fp_b2 = excluded.fp_b2, fp_b3 = excluded.fp_b3,
+                     first_stored_at = excluded.first_stored_at, sort_at = excluded.sort_at,
+                     sort_key = excluded.sort_key, derived_version = excluded.derived_version",
+            )
+            .bind(&d.article_id)
+            .bind(&d.trace_id)
+            .bind(&d.url)
+            .bind(&d.final_url)
+            .bind(&d.canonical_url)
+            .bind(&d.title)
+            .bind(&d.authors)
+            .bind(&d.published)
+            .bind(&d.modified)
+            .bind(&d.site_name)
+            .bind(&d.original_publisher)
+            .bind(&d.lang)
+            .bind(&d.lang_hint)
+            .bind(&d.description)
+            .bind(&d.image)
+            .bind(&d.sections)
+            .bind(&d.tags)
+            .bind(&d.body_text)
+            .bind(ts(&d.enriched_at))
+            .bind(ts(&stored))
+            .bind(d.schema_version)
+            .bind(&d.event_json)
+            .bind(&d.site)
+            .bind(&d.site_key)
+            .bind(d.republication)
+            .bind(d.published_at.as_ref().map(ts))
+            .bind(&d.published_day)
+            .bind(&d.summary)
+            .bind(&d.keywords)
+            .bind(d.tone)
+            .bind(d.fingerprint.map(syndication::to_db))
+            .bind(band(0))
+            .bind(band(1))
+            .bind(band(2))
+            .bind(band(3))
+            .bind(ts(&first_stored))
+            .bind(ts(&sort_at))
+            .bind(key)
+            .bind(DERIVED_VERSION)
+            .execute(&mut *conn)
+            .await;
+            match res {
+                Ok(_) => return Ok(key),
+                Err(sqlx::Error::Database(e))
+                    if e.is_unique_violation() && e.message().contains("sort_key") =>
+                {
+                    key = key.wrapping_add(1);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "no free sort key near {key} for {}",
+            d.article_id
+        )))
+    }
 
-/// Turn user text into an FTS5 query that means "all these words": each
-/// word becomes a quoted string (inner quotes doubled), so operators,
-/// column filters, `*`, `NEAR(` and unbalanced quotes are plain text.
-/// Words with no letter or digit are dropped (the tokenizer ignores them).
-fn fts_query(text: &str) -> Option<String> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-        .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
-}
+    /// Replace the entity, alias, place, quote and full-text rows of
+    /// `rows` (each with its new sort key), with one statement per table
+    /// and chunk rather than one per row.
+    async fn replace_derived_rows(
+        &self,
+        conn: &mut SqliteConnection,
+        rows: &[(&Derived, i64)],
+        old_keys: &[i64],
+    ) -> Result<(), StoreError> {
+        let ids: Vec<&str> = rows.iter().map(|(d, _)| d.article_id.as_str()).collect();
+        for table in ["entities", "entity_aliases", "places", "quotes"] {
+            for chunk in ids.chunks(500) {
+                let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM ");
+                qb.push(table).push(" WHERE article_id IN (");
+                let mut list = qb.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.to_string());
+                }
+                qb.push(")");
+                qb.build().execute(&mut *conn).await?;
+            }
+        }
+        for chunk in old_keys.chunks(500) {
+            let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM articles_fts WHERE rowid IN (");
+            let mut list = qb.separated(", ");
+            for k in chunk {
+                list.push_bind(*k);
+            }
+            qb.push(")");
+            qb.build().execute(&mut *conn).await?;
+        }
 
-impl ArticleStore for SqliteStore {
-    async fn upsert(&self, event: &Envelope<Enriched>) -> Result<UpsertOutcome, StoreError> {
-        let a = &event.data.article;
-        let e = &event.data.enrichment;
-        let enriched_at = event.time.to_rfc3339_opts(SecondsFormat::Micros, true);
-        let event_json = serde_json::to_string(event)?;
-        let (authors, sections, tags) = (
-            json_list(&a.authors)?,
-            json_list(&a.sections)?,
-            json_list(&a.tags)?,
-        );
+        let entities: Vec<(&str, &EntityRow)> = rows
+            .iter()
+            .flat_map(|(d, _)| d.entities.iter().map(|e| (d.article_id.as_str(), e)))
+            .collect();
+        for chunk in entities.chunks(2000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO entities (article_id, label, canonical, canonical_key, mentions, aliases, \
+                 geonames_id, lat, lon, country, kind) ",
+            );
+            qb.push_values(chunk, |mut b, (id, e)| {
+                let g = e.geo.as_ref();
+                b.push_bind(id.to_string())
+                    .push_bind(e.label)
+                    .push_bind(e.canonical.clone())
+                    .push_bind(e.canonical_key.clone())
+                    .push_bind(e.mentions)
+                    .push_bind(e.aliases.clone())
+                    .push_bind(g.map(|g| g.geonames_id as i64))
+                    .push_bind(g.map(|g| g.lat))
+                    .push_bind(g.map(|g| g.lon))
+                    .push_bind(g.map(|g| g.country_code.clone()).filter(|c| !c.is_empty()))
+                    .push_bind(g.map(|g| g.kind.clone()));
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        let aliases: Vec<(&str, &AliasRow)> = rows
+            .iter()
+            .flat_map(|(d, _)| d.aliases.iter().map(|a| (d.article_id.as_str(), a)))
+            .collect();
+        for chunk in aliases.chunks(5000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO entity_aliases (alias_key, label, article_id) ",
+            );
+            qb.push_values(chunk, |mut b, (id, a)| {
+                b.push_bind(a.alias_key.clone())
+                    .push_bind(a.label)
+                    .push_bind(id.to_string());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        let places: Vec<(&str, &PlaceRow)> = rows
+            .iter()
+            .flat_map(|(d, _)| d.places.iter().map(|p| (d.article_id.as_str(), p)))
+            .collect();
+        for chunk in places.chunks(2000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO places (article_id, name_key, name, mentions, geonames_id, lat, lon, country, kind) ",
+            );
+            qb.push_values(chunk, |mut b, (id, p)| {
+                let g = p.geo.as_ref();
+                b.push_bind(id.to_string())
+                    .push_bind(p.name_key.clone())
+                    .push_bind(p.name.clone())
+                    .push_bind(p.mentions)
+                    .push_bind(g.map(|g| g.geonames_id as i64))
+                    .push_bind(g.map(|g| g.lat))
+                    .push_bind(g.map(|g| g.lon))
+                    .push_bind(g.map(|g| g.country_code.clone()).filter(|c| !c.is_empty()))
+                    .push_bind(g.map(|g| g.kind.clone()));
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        let quotes: Vec<(&str, &QuoteRow)> = rows
+            .iter()
+            .flat_map(|(d, _)| d.quotes.iter().map(|q| (d.article_id.as_str(), q)))
+            .collect();
+        for chunk in quotes.chunks(2000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO quotes (article_id, seq, speaker, speaker_key, speaker_last, text, start, \"end\") ",
+            );
+            qb.push_values(chunk, |mut b, (id, q)| {
+                b.push_bind(id.to_string())
+                    .push_bind(q.seq)
+                    .push_bind(q.speaker.clone())
+                    .push_bind(q.speaker_key.clone())
+                    .push_bind(q.speaker_last.clone())
+                    .push_bind(q.text.clone())
+                    .push_bind(q.start)
+                    .push_bind(q.end);
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        for chunk in rows.chunks(1000) {
+            let mut qb =
+                QueryBuilder::<Sqlite>::new("INSERT INTO articles_fts (rowid, title, body) ");
+            qb.push_values(chunk, |mut b, (d, key)| {
+                b.push_bind(*key)
+                    .push_bind(d.title.clone().unwrap_or_default())
+                    .push_bind(d.body_text.clone());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
 
+    /// Link the written articles `fps` (id, fingerprint) with their
+    /// copies (see `syndication`): one lookup per 40 articles, then only
+    /// the merges are written. The caller holds the write lock.
+    async fn link_batch(
+        &self,
+        conn: &mut SqliteConnection,
+        fps: &[(&str, u64)],
+    ) -> Result<(), StoreError> {
+        let mut linker = Linker::new(self.max_distance);
+        for chunk in fps.chunks(40) {
+            let values: Vec<u64> = chunk.iter().map(|(_, fp)| *fp).collect();
+            let probes = syndication::batch_probes(&values, self.max_distance);
+            let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+            qb.push(COPY_COLUMNS)
+                .push(" FROM articles WHERE article_id IN (");
+            let mut list = qb.separated(", ");
+            for (id, _) in chunk {
+                list.push_bind(id.to_string());
+            }
+            qb.push(")");
+            for (i, values) in probes.iter().enumerate() {
+                qb.push(format_args!(" OR fp_b{i} IN ("));
+                let mut list = qb.separated(", ");
+                for v in values {
+                    list.push_bind(*v);
+                }
+                qb.push(")");
+            }
+            let rows = qb.build().fetch_all(&mut *conn).await?;
+            linker.add(rows.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?);
+        }
+        for (id, _) in fps {
+            loop {
+                match linker.link(id) {
+                    Step::Done => break,
+                    Step::Need(ids) => {
+                        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+                        qb.push(COPY_COLUMNS)
+                            .push(" FROM articles WHERE article_id IN (");
+                        let mut list = qb.separated(", ");
+                        for id in &ids {
+                            list.push_bind(id.clone());
+                        }
+                        qb.push(")");
+                        let rows = qb.build().fetch_all(&mut *conn).await?;
+                        let found = rows.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?;
+                        linker.add(syndication::with_placeholders(&ids, found));
+                    }
+                    Step::Merge { best, roots } => {
+                        let mut qb =
+                            QueryBuilder::<Sqlite>::new("UPDATE articles SET duplicate_of = ");
+                        qb.push_bind(best.clone())
+                            .push(" WHERE article_id <> ")
+                            .push_bind(best.clone())
+                            .push(" AND duplicate_of IS NOT ")
+                            .push_bind(best.clone())
+                            .push(" AND (article_id IN (");
+                        let mut list = qb.separated(", ");
+                        for r in &roots {
+                            list.push_bind(r.clone());
+                        }
+                        qb.push(") OR duplicate_of IN (");
+                        let mut list = qb.separated(", ");
+                        for r in &roots {
+                            list.push_bind(r.clone());
+                        }
+                        qb.push("))");
+                        qb.build().execute(&mut *conn).await?;
+                        sqlx::query(
+                            "UPDATE articles SET duplicate_of = NULL \
+                             WHERE article_id = ? AND duplicate_of IS NOT NULL",
+                        )
+                        .bind(&best)
+                        .execute(&mut *conn)
+                        .await?;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Write a batch in one transaction: article rows one by one (each
+    /// checked against what is stored, so an older event never overwrites
+    /// a newer one), then the derived rows of every written article with a
+    /// statement per table, then the links between copies.
+    async fn write_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+        mode: Mode,
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let derived = events
+            .iter()
+            .map(Derived::from_event)
+            .collect::<Result<Vec<_>, _>>()?;
         // IMMEDIATE: take the write lock before reading, so two writers of
         // the same article serialise instead of failing on a stale read.
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let existing: Option<String> =
-            sqlx::query("SELECT enriched_at FROM articles WHERE article_id = ?")
-                .bind(&event.article_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| r.get(0));
-        if existing
-            .as_deref()
-            .is_some_and(|stored| stored > enriched_at.as_str())
-        {
-            return Ok(UpsertOutcome::Stale);
-        }
-        sqlx::query("DELETE FROM entities WHERE article_id = ?")
-            .bind(&event.article_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM articles_fts WHERE article_id = ?")
-            .bind(&event.article_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO articles (article_id, trace_id, url, final_url, canonical_url, title, authors,
-                 published, modified, site_name, original_publisher, lang, lang_hint, description, image,
-                 sections, tags, body_text, enriched_at, stored_at, schema_version, event)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (article_id) DO UPDATE SET
-                 trace_id = excluded.trace_id, url = excluded.url, final_url = excluded.final_url,
-                 canonical_url = excluded.canonical_url, title = excluded.title,
-                 authors = excluded.authors, published = excluded.published,
-                 modified = excluded.modified, site_name = excluded.site_name,
-                 original_publisher = excluded.original_publisher, lang = excluded.lang,
-                 lang_hint = excluded.lang_hint, description = excluded.description,
-                 image = excluded.image, sections = excluded.sections, tags = excluded.tags,
-                 body_text = excluded.body_text, enriched_at = excluded.enriched_at,
-                 stored_at = excluded.stored_at, schema_version = excluded.schema_version,
-                 event = excluded.event",
-        )
-        .bind(&event.article_id)
-        .bind(&event.trace_id)
-        .bind(&a.url)
-        .bind(&a.final_url)
-        .bind(&a.canonical_url)
-        .bind(&a.title)
-        .bind(&authors)
-        .bind(&a.published)
-        .bind(&a.modified)
-        .bind(&a.site_name)
-        .bind(&a.original_publisher)
-        .bind(&e.lang)
-        .bind(&a.lang_hint)
-        .bind(&a.description)
-        .bind(&a.image)
-        .bind(&sections)
-        .bind(&tags)
-        .bind(&a.body_text)
-        .bind(&enriched_at)
-        .bind(now())
-        .bind(i64::from(event.version))
-        .bind(&event_json)
-        .execute(&mut *tx)
-        .await?;
-        for ent in &e.entities {
-            let label = match ent.label {
-                newsflow_core::EntityLabel::PER => "PER",
-                newsflow_core::EntityLabel::ORG => "ORG",
-                newsflow_core::EntityLabel::LOC => "LOC",
+        let ids: Vec<&str> = derived.iter().map(|d| d.article_id.as_str()).collect();
+        let mut state = self.load_state(&mut tx, &ids).await?;
+        let initial_keys: HashMap<String, i64> = state
+            .iter()
+            .filter_map(|(id, s)| s.sort_key.map(|k| (id.clone(), k)))
+            .collect();
+        let now = Utc::now();
+        let mut outcomes = Vec::with_capacity(derived.len());
+        // The version whose derived rows are written, per id: the last
+        // one written (an id may come twice in a batch).
+        let mut last: HashMap<&str, (usize, i64)> = HashMap::new();
+        for (i, d) in derived.iter().enumerate() {
+            let prev = state.get(&d.article_id);
+            if mode == Mode::Upsert && prev.is_some_and(|p| p.enriched_at > d.enriched_at) {
+                outcomes.push(UpsertOutcome::Stale);
+                continue;
+            }
+            let first = prev.map_or(now, |p| p.first_stored_at);
+            let stored = match (mode, prev) {
+                (Mode::Rederive, Some(p)) => p.stored_at,
+                _ => now,
             };
-            // OR IGNORE: a producer listing one mention twice must not make
-            // the whole article poison.
-            sqlx::query(
-                "INSERT OR IGNORE INTO entities (article_id, start, \"end\", label, text, canonical)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&event.article_id)
-            .bind(i64::try_from(ent.start).unwrap_or(i64::MAX))
-            .bind(i64::try_from(ent.end).unwrap_or(i64::MAX))
-            .bind(label)
-            .bind(&ent.text)
-            .bind(&ent.canonical)
-            .execute(&mut *tx)
-            .await?;
+            let sort_at = d.published_at.unwrap_or(first);
+            let wanted = match prev.and_then(|p| p.sort_key) {
+                // Keep a key that still sorts right (it may have been bumped).
+                Some(k)
+                    if k >> SORT_KEY_HASH_BITS
+                        == sort_key(sort_at, &d.article_id) >> SORT_KEY_HASH_BITS =>
+                {
+                    k
+                }
+                _ => sort_key(sort_at, &d.article_id),
+            };
+            let key = self
+                .write_article_row(&mut tx, d, first, stored, sort_at, wanted)
+                .await?;
+            outcomes.push(if prev.is_some() {
+                UpsertOutcome::Updated
+            } else {
+                UpsertOutcome::Inserted
+            });
+            state.insert(
+                d.article_id.clone(),
+                Stored {
+                    enriched_at: d.enriched_at,
+                    first_stored_at: first,
+                    stored_at: stored,
+                    sort_key: Some(key),
+                },
+            );
+            last.insert(&d.article_id, (i, key));
         }
-        sqlx::query("INSERT INTO articles_fts (article_id, title, body) VALUES (?, ?, ?)")
-            .bind(&event.article_id)
-            .bind(a.title.as_deref().unwrap_or(""))
-            .bind(&a.body_text)
-            .execute(&mut *tx)
-            .await?;
+        let mut written: Vec<(&Derived, i64)> =
+            last.values().map(|&(i, key)| (&derived[i], key)).collect();
+        written.sort_by(|a, b| a.0.article_id.cmp(&b.0.article_id));
+        if !written.is_empty() {
+            let old_keys: Vec<i64> = written
+                .iter()
+                .filter_map(|(d, _)| initial_keys.get(&d.article_id).copied())
+                .collect();
+            self.replace_derived_rows(&mut tx, &written, &old_keys)
+                .await?;
+        }
+        let fps: Vec<(&str, u64)> = written
+            .iter()
+            .filter_map(|(d, _)| d.fingerprint.map(|fp| (d.article_id.as_str(), fp)))
+            .collect();
+        if !fps.is_empty() {
+            self.link_batch(&mut tx, &fps).await?;
+        }
         tx.commit().await?;
-        Ok(if existing.is_some() {
-            UpsertOutcome::Updated
+        Ok(outcomes)
+    }
+}
+
+/// What is stored of an article, as a batch write needs it.
+#[derive(Debug, Clone)]
+struct Stored {
+    enriched_at: DateTime<Utc>,
+    first_stored_at: DateTime<Utc>,
+    stored_at: DateTime<Utc>,
+    sort_key: Option<i64>,
+}
+
+fn copy_of(r: &SqliteRow) -> Result<Copy, StoreError> {
+    Ok(Copy {
+        rank: Rank {
+            republication: r.try_get("republication")?,
+            published_day: r.try_get::<Option<String>, _>("published_day")?.into(),
+            first_stored_at: parse_ts(r.try_get("first_stored_at")?)?,
+            article_id: r.try_get("article_id")?,
+        },
+        fingerprint: r
+            .try_get::<Option<i64>, _>("fingerprint")?
+            .map(syndication::from_db),
+        duplicate_of: r.try_get("duplicate_of")?,
+    })
+}
+
+/// Turn folded words into an FTS5 query meaning "all these words": each
+/// becomes a quoted string, so operators, column filters, `*` and `NEAR(`
+/// are plain text.
+fn fts_query(terms: &[String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A `LIKE` pattern matching any subdomain of `host`.
+fn subdomain_pattern(host: &str) -> String {
+    let escaped = host
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%.{escaped}")
+}
+
+const SUMMARY_COLUMNS: &str = "a.article_id, a.title, a.published, a.site_name, a.lang, a.url, \
+     a.site, a.original_publisher, a.duplicate_of, a.sort_key";
+
+/// The filters as SQL conditions on `a`. `key_range` adds the sort-key
+/// range of the period (for plans driven by the articles table; a plan
+/// driven by the full-text index puts it on the index instead, so that the
+/// planner keeps the index as the outer loop).
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, plan: &ArticlePlan, key_range: bool) {
+    let f = &plan.filters;
+    if let Some(lang) = &f.lang {
+        qb.push(" AND a.lang = ").push_bind(lang.clone());
+    }
+    match (&f.entity_key, &f.label) {
+        (Some(key), label) => {
+            qb.push(
+                " AND a.article_id IN (SELECT article_id FROM entity_aliases WHERE alias_key = ",
+            )
+            .push_bind(key.clone());
+            if let Some(label) = label {
+                qb.push(" AND label = ").push_bind(label.clone());
+            }
+            qb.push(")");
+        }
+        (None, Some(label)) => {
+            qb.push(" AND EXISTS (SELECT 1 FROM entities e WHERE e.article_id = a.article_id AND e.label = ")
+                .push_bind(label.clone())
+                .push(")");
+        }
+        (None, None) => {}
+    }
+    if let Some(place) = &f.place_key {
+        qb.push(" AND a.article_id IN (SELECT article_id FROM places WHERE name_key = ")
+            .push_bind(place.clone())
+            .push(")");
+    }
+    if let Some(country) = &f.country {
+        qb.push(" AND a.article_id IN (SELECT article_id FROM places WHERE country = ")
+            .push_bind(country.clone())
+            .push(")");
+    }
+    if let Some((host, name)) = &f.site {
+        qb.push(" AND (a.site = ")
+            .push_bind(host.clone())
+            .push(" OR a.site LIKE ")
+            .push_bind(subdomain_pattern(host))
+            .push(" ESCAPE '\\' OR a.site_key = ")
+            .push_bind(name.clone())
+            .push(")");
+    }
+    if let Some(since) = &f.since {
+        qb.push(" AND a.published_at >= ").push_bind(ts(since));
+    }
+    if let Some(until) = &f.until {
+        qb.push(" AND a.published_at < ").push_bind(ts(until));
+    }
+    let (lo, hi) = f.key_range();
+    if let (true, Some(lo)) = (key_range, lo) {
+        qb.push(" AND a.sort_key >= ").push_bind(lo);
+    }
+    if let (true, Some(hi)) = (key_range, hi) {
+        qb.push(" AND a.sort_key < ").push_bind(hi);
+    }
+    if f.exclude_duplicates {
+        qb.push(" AND a.duplicate_of IS NULL");
+    }
+}
+
+fn summary_of(r: &SqliteRow, terms: &[String]) -> Result<(ArticleSummary, i64), StoreError> {
+    let body: String = r.try_get("body")?;
+    Ok((
+        ArticleSummary {
+            article_id: r.try_get("article_id")?,
+            title: r.try_get("title")?,
+            published: r.try_get("published")?,
+            site_name: r.try_get("site_name")?,
+            lang: r.try_get("lang")?,
+            url: r.try_get("url")?,
+            snippet: snippet(&body, terms, SNIPPET_WORDS),
+            site: r.try_get("site")?,
+            original_publisher: r.try_get("original_publisher")?,
+            duplicate_of: r.try_get("duplicate_of")?,
+        },
+        r.try_get("sort_key")?,
+    ))
+}
+
+fn geo_of(r: &SqliteRow) -> Result<Option<GeoInfo>, StoreError> {
+    let (Some(lat), Some(lon)) = (
+        r.try_get::<Option<f64>, _>("lat")?,
+        r.try_get::<Option<f64>, _>("lon")?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(GeoInfo {
+        geonames_id: r
+            .try_get::<Option<i64>, _>("geonames_id")?
+            .map_or(0, |g| u64::try_from(g).unwrap_or(0)),
+        lat,
+        lon,
+        country_code: r
+            .try_get::<Option<String>, _>("country")?
+            .unwrap_or_default(),
+        kind: r.try_get::<Option<String>, _>("kind")?.unwrap_or_default(),
+    }))
+}
+
+impl ArticleStore for SqliteStore {
+    async fn upsert_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        self.write_batch(events, Mode::Upsert).await
+    }
+
+    async fn articles(&self, q: &ArticleQuery) -> Result<Page<ArticleSummary>, StoreError> {
+        let plan = q.plan()?;
+        let terms = plan.filters.terms.clone().unwrap_or_default();
+        if plan.filters.terms.as_ref().is_some_and(Vec::is_empty) {
+            // Only punctuation: nothing can match it.
+            return Ok(Page {
+                items: vec![],
+                next_cursor: None,
+            });
+        }
+        // Without words the snippet is the start of the body: read no more.
+        let body = if terms.is_empty() {
+            ", substr(a.body_text, 1, 1000) AS body"
         } else {
-            UpsertOutcome::Inserted
+            ", a.body_text AS body"
+        };
+        let relevance = plan.sort == Sort::Relevance;
+        let mut qb = QueryBuilder::<Sqlite>::new("SELECT ");
+        qb.push(SUMMARY_COLUMNS).push(body);
+        if terms.is_empty() {
+            qb.push(" FROM articles a WHERE 1 = 1");
+            push_filters(&mut qb, &plan, true);
+            if let After::Key(k, _) = &plan.after {
+                qb.push(" AND a.sort_key < ").push_bind(*k);
+            }
+            qb.push(" ORDER BY a.sort_key DESC");
+        } else {
+            // The matches come from the full-text index, walked newest
+            // first (its rowid is the sort key) within the period's key
+            // range, and stop at the page (or, for relevance, at the
+            // RANK_WINDOW newest, which bm25 then ranks).
+            let f = &plan.filters;
+            // A selective filter is evaluated once, as a set of keys; the
+            // others row by row on the joined article.
+            let selective = f.entity_key.is_some()
+                || f.place_key.is_some()
+                || f.country.is_some()
+                || f.site.is_some();
+            qb.push(" FROM (SELECT f.rowid AS k");
+            if relevance {
+                qb.push(", bm25(articles_fts, 4.0, 1.0) AS score");
+            }
+            if selective {
+                qb.push(" FROM articles_fts f WHERE articles_fts MATCH ")
+                    .push_bind(fts_query(&terms))
+                    .push(" AND f.rowid IN (SELECT a.sort_key FROM articles a WHERE 1 = 1");
+                push_filters(&mut qb, &plan, true);
+                qb.push(")");
+            } else {
+                // CROSS JOIN keeps the index as the outer loop.
+                qb.push(
+                    " FROM articles_fts f CROSS JOIN articles a ON a.sort_key = f.rowid \
+                     WHERE articles_fts MATCH ",
+                )
+                .push_bind(fts_query(&terms));
+                push_filters(&mut qb, &plan, false);
+            }
+            let (lo, hi) = f.key_range();
+            if let Some(lo) = lo {
+                qb.push(" AND f.rowid >= ").push_bind(lo);
+            }
+            if let Some(hi) = hi {
+                qb.push(" AND f.rowid < ").push_bind(hi);
+            }
+            if let After::Key(k, _) = &plan.after {
+                qb.push(" AND f.rowid < ").push_bind(*k);
+            }
+            qb.push(" ORDER BY f.rowid DESC LIMIT ")
+                .push_bind(if relevance {
+                    i64::from(RANK_WINDOW)
+                } else {
+                    i64::from(plan.limit) + 1
+                })
+                .push(") w JOIN articles a ON a.sort_key = w.k");
+            qb.push(if relevance {
+                " ORDER BY w.score, w.k DESC"
+            } else {
+                " ORDER BY w.k DESC"
+            });
+        }
+        qb.push(" LIMIT ").push_bind(i64::from(plan.limit) + 1);
+        if let After::Offset(n) = plan.after {
+            qb.push(" OFFSET ").push_bind(i64::try_from(n).unwrap_or(0));
+        }
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(|r| summary_of(r, &terms))
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = items.len() > plan.limit as usize;
+        items.truncate(plan.limit as usize);
+        let next_cursor = next_cursor(&plan, more, items.last().map(|(s, k)| (*k, s)));
+        Ok(Page {
+            items: items.into_iter().map(|(s, _)| s).collect(),
+            next_cursor,
         })
     }
 
-    async fn search(&self, q: &SearchQuery) -> Result<Vec<ArticleSummary>, StoreError> {
-        let limit = match q.limit {
-            0 => DEFAULT_LIMIT,
-            n => n.min(MAX_LIMIT),
+    async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
+        let Some(r) = sqlx::query(
+            "SELECT event, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = ?",
+        )
+        .bind(article_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
         };
-        let since = match q.since.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(
-                NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                    .map_err(|_| {
-                        StoreError::Query(format!("since `{s}` is not a YYYY-MM-DD date"))
-                    })?
-                    .format("%Y-%m-%d")
-                    .to_string(),
-            ),
-            None => None,
-        };
-        let text = q.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let fts = match text {
-            Some(t) => match fts_query(t) {
-                Some(f) => Some(f),
-                // Only punctuation: nothing can match it.
-                None => return Ok(Vec::new()),
-            },
-            None => None,
-        };
+        let event: Envelope<Enriched> = serde_json::from_str(r.try_get("event")?)?;
+        let entities = sqlx::query(
+            "SELECT label, canonical, mentions, aliases, geonames_id, lat, lon, country, kind \
+             FROM entities WHERE article_id = ? ORDER BY mentions DESC, canonical",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|e| {
+            Ok(EntityInfo {
+                canonical: e.try_get("canonical")?,
+                label: e.try_get("label")?,
+                mentions: u32::try_from(e.try_get::<i64, _>("mentions")?).unwrap_or(u32::MAX),
+                aliases: serde_json::from_str(e.try_get("aliases")?)?,
+                geo: geo_of(e)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let places = sqlx::query(
+            "SELECT name, mentions, geonames_id, lat, lon, country, kind \
+             FROM places WHERE article_id = ? ORDER BY mentions DESC, name",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|p| {
+            Ok(PlaceInfo {
+                name: p.try_get("name")?,
+                mentions: u32::try_from(p.try_get::<i64, _>("mentions")?).unwrap_or(u32::MAX),
+                geo: geo_of(p)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let quotes = sqlx::query(
+            "SELECT speaker, text, start, \"end\" FROM quotes WHERE article_id = ? ORDER BY seq",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|q| {
+            Ok(QuoteInfo {
+                speaker: q.try_get("speaker")?,
+                text: q.try_get("text")?,
+                start: u64::try_from(q.try_get::<i64, _>("start")?).unwrap_or(0),
+                end: u64::try_from(q.try_get::<i64, _>("end")?).unwrap_or(0),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let duplicates = sqlx::query(
+            "SELECT article_id FROM articles WHERE duplicate_of = ? ORDER BY article_id LIMIT 1000",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|d| d.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(crate::detail(
+            event,
+            r.try_get("site")?,
+            r.try_get("duplicate_of")?,
+            duplicates,
+            entities,
+            places,
+            quotes,
+            parse_ts(r.try_get("first_stored_at")?)?,
+            parse_ts(r.try_get("stored_at")?)?,
+        )))
+    }
 
-        // The SQL text is assembled from fixed fragments only; every value
-        // is a bound parameter.
-        let mut sql =
-            String::from("SELECT a.article_id, a.title, a.published, a.site_name, a.lang, a.url, ");
-        if fts.is_some() {
-            sql.push_str(
-                "snippet(articles_fts, 2, '', '', '…', 24) AS snip FROM articles_fts \
-                 JOIN articles a ON a.article_id = articles_fts.article_id \
-                 WHERE articles_fts MATCH ?",
-            );
-        } else {
-            sql.push_str("substr(a.body_text, 1, 200) AS snip FROM articles a WHERE 1 = 1");
+    async fn top_entities(&self, q: &EntityQuery) -> Result<Vec<EntityCount>, StoreError> {
+        let plan = q.plan()?;
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT max(e.canonical) AS canonical, e.label, count(*) AS articles, \
+             sum(e.mentions) AS mentions FROM entities e JOIN articles a ON a.article_id = e.article_id \
+             WHERE 1 = 1",
+        );
+        if let Some(label) = &plan.label {
+            qb.push(" AND e.label = ").push_bind(label.clone());
         }
-        if q.lang.is_some() {
-            sql.push_str(" AND a.lang = ?");
+        if let Some(since) = &plan.since {
+            qb.push(" AND a.published_at >= ").push_bind(ts(since));
         }
-        if q.entity.is_some() {
-            sql.push_str(
-                " AND EXISTS (SELECT 1 FROM entities e WHERE e.article_id = a.article_id \
-                 AND (e.canonical = ? COLLATE NOCASE OR e.text = ? COLLATE NOCASE))",
-            );
+        if let Some(until) = &plan.until {
+            qb.push(" AND a.published_at < ").push_bind(ts(until));
         }
-        if since.is_some() {
-            sql.push_str(" AND a.published >= ?");
+        if let Some(lang) = &plan.lang {
+            qb.push(" AND a.lang = ").push_bind(lang.clone());
         }
-        sql.push_str(if fts.is_some() {
-            " ORDER BY bm25(articles_fts), a.published DESC LIMIT ?"
-        } else {
-            " ORDER BY a.published DESC, a.stored_at DESC LIMIT ?"
-        });
-
-        let mut query = sqlx::query(AssertSqlSafe(sql));
-        if let Some(f) = &fts {
-            query = query.bind(f.clone());
+        if plan.exclude_duplicates {
+            qb.push(" AND a.duplicate_of IS NULL");
         }
-        if let Some(lang) = &q.lang {
-            query = query.bind(lang.trim().to_ascii_lowercase());
-        }
-        if let Some(entity) = &q.entity {
-            query = query
-                .bind(entity.trim().to_string())
-                .bind(entity.trim().to_string());
-        }
-        if let Some(since) = &since {
-            query = query.bind(since.clone());
-        }
-        query = query.bind(i64::from(limit));
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
+        qb.push(
+            " GROUP BY e.canonical_key, e.label \
+             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
+        )
+        .push_bind(i64::from(plan.limit));
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
             .map(|r| {
-                Ok(ArticleSummary {
-                    article_id: r.try_get("article_id")?,
-                    title: r.try_get("title")?,
-                    published: r.try_get("published")?,
-                    site_name: r.try_get("site_name")?,
-                    lang: r.try_get("lang")?,
-                    url: r.try_get("url")?,
-                    snippet: r.try_get::<Option<String>, _>("snip")?.unwrap_or_default(),
+                Ok(EntityCount {
+                    canonical: r.try_get("canonical")?,
+                    label: r.try_get("label")?,
+                    articles: u64::try_from(r.try_get::<i64, _>("articles")?).unwrap_or(0),
+                    mentions: u64::try_from(r.try_get::<i64, _>("mentions")?).unwrap_or(0),
                 })
             })
             .collect()
+    }
+
+    async fn quotes(&self, q: &QuoteQuery) -> Result<Page<QuoteHit>, StoreError> {
+        let plan = q.plan()?;
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT q.article_id, q.seq, q.speaker, q.text, a.title, a.published, a.url, a.sort_key \
+             FROM quotes q JOIN articles a ON a.article_id = q.article_id WHERE 1 = 1",
+        );
+        if let Some(key) = &plan.speaker_key {
+            qb.push(" AND (q.speaker_key = ")
+                .push_bind(key.clone())
+                .push(" OR q.speaker_last = ")
+                .push_bind(key.clone())
+                .push(")");
+        }
+        if let Some(since) = &plan.since {
+            qb.push(" AND a.published_at >= ").push_bind(ts(since));
+        }
+        if let Some(until) = &plan.until {
+            qb.push(" AND a.published_at < ").push_bind(ts(until));
+        }
+        if let Some(lang) = &plan.lang {
+            qb.push(" AND a.lang = ").push_bind(lang.clone());
+        }
+        if plan.exclude_duplicates {
+            qb.push(" AND a.duplicate_of IS NULL");
+        }
+        if let After::QuoteKey(k, _, seq) = &plan.after {
+            qb.push(" AND (a.sort_key < ")
+                .push_bind(*k)
+                .push(" OR (a.sort_key = ")
+                .push_bind(*k)
+                .push(" AND q.seq > ")
+                .push_bind(*seq)
+                .push("))");
+        }
+        qb.push(" ORDER BY a.sort_key DESC, a.article_id DESC, q.seq LIMIT ")
+            .push_bind(i64::from(plan.limit) + 1);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for r in rows.iter().take(plan.limit as usize) {
+            let hit = QuoteHit {
+                article_id: r.try_get("article_id")?,
+                title: r.try_get("title")?,
+                published: r.try_get("published")?,
+                url: r.try_get("url")?,
+                speaker: r.try_get("speaker")?,
+                text: r.try_get("text")?,
+            };
+            last = Some(After::QuoteKey(
+                r.try_get("sort_key")?,
+                hit.article_id.clone(),
+                r.try_get("seq")?,
+            ));
+            items.push(hit);
+        }
+        let next_cursor = (rows.len() > plan.limit as usize)
+            .then_some(last)
+            .flatten()
+            .map(|after| encode_cursor(plan.tag, &after));
+        Ok(Page { items, next_cursor })
     }
 
     async fn get(&self, article_id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
@@ -367,6 +1117,15 @@ impl ArticleStore for SqliteStore {
             .await?
             .try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
     }
 }
 
@@ -392,7 +1151,7 @@ mod tests {
         );
         let err = sqlite_path("postgres://user:secret@db/newsflow").unwrap_err();
         assert!(matches!(err, StoreError::Unsupported(_)));
-        assert!(err.to_string().contains("not supported yet"));
+        assert!(err.to_string().contains("open_store"), "{err}");
         assert!(
             !err.to_string().contains("secret"),
             "credentials must not leak: {err}"
@@ -409,9 +1168,74 @@ mod tests {
 
     #[test]
     fn fts_queries_are_quoted() {
-        assert_eq!(fts_query("Goita Bamako").unwrap(), "\"Goita\" \"Bamako\"");
-        assert_eq!(fts_query("a\"b").unwrap(), "\"a\"\"b\"");
-        assert_eq!(fts_query("NEAR( x*").unwrap(), "\"NEAR(\" \"x*\"");
-        assert_eq!(fts_query("\" * ( )"), None);
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(fts_query(&t(&["goita", "bamako"])), "\"goita\" \"bamako\"");
+        assert_eq!(fts_query(&t(&["a\"b"])), "\"a\"\"b\"");
+        assert_eq!(fts_query(&t(&["near"])), "\"near\"");
+    }
+
+    #[test]
+    fn subdomain_patterns_escape_like_wildcards() {
+        assert_eq!(subdomain_pattern("a_b%.ml"), "%.a\\_b\\%.ml");
+    }
+}
+
+#[cfg(test)]
+mod collision_tests {
+    use super::*;
+    use crate::derive::id_hash;
+
+    /// Two ids whose sort keys collide in one minute (same 37-bit hash),
+    /// found once by a birthday search over `c0`, `c1`, ….
+    fn colliding_ids() -> (String, String) {
+        let (a, b) = ("c6383009".to_string(), "c10988560".to_string());
+        assert_eq!(id_hash(&a), id_hash(&b));
+        (a, b)
+    }
+
+    #[tokio::test]
+    async fn colliding_sort_keys_are_bumped_not_lost() {
+        let (a, b) = colliding_ids();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = StoreConfig {
+            db: dir.path().join("c.db").display().to_string(),
+            ..StoreConfig::default()
+        };
+        let store = SqliteStore::open(&cfg).await.unwrap();
+        let ev = |id: &str| -> Envelope<Enriched> {
+            serde_json::from_value(serde_json::json!({
+                "type": "enriched", "version": 1, "article_id": id, "trace_id": "t",
+                "time": "2025-06-26T08:00:00Z",
+                "data": {
+                    "article": {"url": format!("https://x.ml/{id}"), "title": "Titre",
+                        "published": "2025-06-25T10:00:00Z", "body_text": "Bamako aujourd'hui"},
+                    "enrichment": {"lang": "fr", "lang_confidence": 1.0, "entities": []}
+                }
+            }))
+            .unwrap()
+        };
+        store.upsert_batch(&[ev(&a), ev(&b)]).await.unwrap();
+        // Redelivered: the keys stay, nothing is duplicated.
+        store.upsert(&ev(&b)).await.unwrap();
+        store.upsert(&ev(&a)).await.unwrap();
+        let hits = store
+            .articles(&ArticleQuery {
+                text: Some("bamako".into()),
+                sort: Some(Sort::Newest),
+                ..ArticleQuery::default()
+            })
+            .await
+            .unwrap();
+        let mut ids: Vec<_> = hits.items.iter().map(|h| h.article_id.clone()).collect();
+        ids.sort();
+        let mut want = vec![a, b];
+        want.sort();
+        assert_eq!(ids, want);
+        let keys: Vec<i64> = sqlx::query_scalar("SELECT sort_key FROM articles ORDER BY sort_key")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[1], keys[0] + 1, "the second took the next key");
     }
 }

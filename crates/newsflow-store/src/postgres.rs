@@ -1,0 +1,1086 @@
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::Utc;
+use newsflow_core::{Enriched, Envelope};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Postgres, QueryBuilder, Row};
+
+use crate::derive::{DERIVED_VERSION, Derived, TS_CONFIGS, id_hash, ts_config};
+use crate::fold::snippet;
+use crate::query::{
+    After, ArticleDetail, ArticlePlan, ArticleQuery, ArticleSummary, EntityCount, EntityInfo,
+    EntityQuery, GeoInfo, Page, PlaceInfo, QuoteHit, QuoteInfo, QuoteQuery, RANK_WINDOW, Sort,
+    encode_cursor, next_cursor,
+};
+use crate::syndication::{self, Copy, Linker, Rank, Step};
+use crate::{ArticleStore, Backend, StoreConfig, StoreError, UpsertOutcome};
+
+/// Schema migrations, applied in order, each once, each in its own
+/// transaction. Append only: a released migration is never edited.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+
+/// Advisory lock held while migrating, so concurrent openers take turns.
+const MIGRATION_LOCK: i64 = 0x6e66_7374_6f72_0001;
+/// Advisory lock held by a transaction that links syndicated copies, so
+/// two replicas storing two copies of one story at once still see each
+/// other (see `write_batch`).
+const SYNDICATION_LOCK: i64 = 0x6e66_7374_6f72_0002;
+
+/// Words of a snippet.
+const SNIPPET_WORDS: usize = 30;
+
+/// Articles in a PostgreSQL database. Cloning shares the pool.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    max_distance: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Upsert,
+    Rederive,
+}
+
+impl PostgresStore {
+    /// Connect to the database `config.db` (a `postgres://` URL) and bring
+    /// its schema up to date.
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        config.validate()?;
+        if !crate::is_postgres_url(&config.db) {
+            return Err(StoreError::Unsupported(format!(
+                "{} is not a postgres:// URL",
+                crate::redact(&config.db)
+            )));
+        }
+        let lock_timeout = format!("{}ms", config.busy_timeout_ms.max(1));
+        // Custom plans always: the best plan for a full-text or fingerprint
+        // lookup depends on the values (a rare word wants the GIN index, a
+        // common one the date order), which a cached generic plan ignores.
+        let options = PgConnectOptions::from_str(config.db.trim())?
+            .application_name("newsflow-store")
+            .options([
+                ("lock_timeout", lock_timeout.as_str()),
+                ("plan_cache_mode", "force_custom_plan"),
+            ]);
+        let pool = PgPoolOptions::new()
+            .max_connections(config.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let store = Self {
+            pool,
+            max_distance: config.duplicate_max_distance,
+        };
+        store.migrate().await?;
+        store.rederive().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL
+             )",
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        for (version, sql) in MIGRATIONS {
+            let version = *version;
+            let fail = |source| StoreError::Migration { version, source };
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(MIGRATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            let applied = sqlx::query("SELECT 1 FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some();
+            if applied {
+                continue;
+            }
+            sqlx::raw_sql(*sql).execute(&mut *tx).await.map_err(fail)?;
+            sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())")
+                .bind(version)
+                .execute(&mut *tx)
+                .await
+                .map_err(fail)?;
+            tx.commit().await.map_err(fail)?;
+            tracing::info!(version, "applied store migration");
+        }
+        Ok(())
+    }
+
+    /// Rebuild the derived rows of articles stored by an older version of
+    /// this code, from their stored events.
+    async fn rederive(&self) -> Result<(), StoreError> {
+        loop {
+            let rows = sqlx::query(
+                "SELECT article_id, event FROM articles WHERE derived_version < $1 \
+                 ORDER BY article_id LIMIT 200",
+            )
+            .bind(DERIVED_VERSION)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut events = Vec::new();
+            let mut broken = Vec::new();
+            for row in &rows {
+                let id: String = row.try_get("article_id")?;
+                match serde_json::from_str::<Envelope<Enriched>>(row.try_get("event")?) {
+                    Ok(ev) => events.push(ev),
+                    Err(e) => {
+                        tracing::warn!(article_id = %id, error = %e,
+                            "stored event no longer decodes; its derived rows are left as they are");
+                        broken.push(id);
+                    }
+                }
+            }
+            self.write_batch(&events, Mode::Rederive).await?;
+            sqlx::query("UPDATE articles SET derived_version = $1 WHERE article_id = ANY($2)")
+                .bind(DERIVED_VERSION)
+                .bind(&broken)
+                .execute(&self.pool)
+                .await?;
+        }
+    }
+
+    /// Versions of the applied migrations, in order.
+    pub async fn applied_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let rows = sqlx::query("SELECT version FROM schema_migrations ORDER BY version")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0)).collect())
+    }
+
+    /// Close the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Write a batch in one transaction.
+    ///
+    /// Concurrency: the article row is written with `INSERT … ON CONFLICT
+    /// DO UPDATE … WHERE stored.enriched_at <= new.enriched_at`, which
+    /// locks the row, so two replicas writing one article serialise and
+    /// the newer event always wins (no lost update, no duplicate row).
+    /// Rows are written in article-id order so two batches lock them in
+    /// the same order.
+    ///
+    /// Linking copies comes last, under one advisory lock held until the
+    /// commit: a transaction that links sees every copy committed before
+    /// it took the lock, so of two replicas storing two copies of a story
+    /// at once, the second to link finds the first; and cluster merges
+    /// never interleave. The expensive part (building the full-text
+    /// vectors, index updates) happens before the lock, in parallel.
+    async fn write_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+        mode: Mode,
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let derived = events
+            .iter()
+            .map(Derived::from_event)
+            .collect::<Result<Vec<_>, _>>()?;
+        // An id may appear twice: write the k-th occurrences of every id
+        // in round k, so each statement touches a row once.
+        let mut rounds: Vec<Vec<usize>> = Vec::new();
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (i, d) in derived.iter().enumerate() {
+            let n = seen.entry(d.article_id.as_str()).or_insert(0);
+            if rounds.len() <= *n {
+                rounds.push(Vec::new());
+            }
+            rounds[*n].push(i);
+            *n += 1;
+        }
+        let mut outcomes = vec![UpsertOutcome::Stale; derived.len()];
+        let mut to_link: Vec<(String, u64)> = Vec::new();
+        let mut tx = self.pool.begin().await?;
+        for mut round in rounds {
+            round.sort_by(|&a, &b| derived[a].article_id.cmp(&derived[b].article_id));
+            let rows: Vec<&Derived> = round.iter().map(|&i| &derived[i]).collect();
+            let (written, copies) = self.write_rows(&mut tx, &rows, mode).await?;
+            for (&i, w) in round.iter().zip(written) {
+                outcomes[i] = w;
+            }
+            to_link.extend(copies);
+        }
+        if !to_link.is_empty() {
+            // Waiting for another batch's links can take longer than a row
+            // lock should: give this lock its own, longer limit.
+            sqlx::query("SET LOCAL lock_timeout = '60s'")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(SYNDICATION_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            self.link_batch(&mut tx, &to_link).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Write rows with distinct ids; their outcomes in the same order, and
+    /// the written articles that have a fingerprint, to link.
+    async fn write_rows(
+        &self,
+        conn: &mut PgConnection,
+        rows: &[&Derived],
+        mode: Mode,
+    ) -> Result<(Vec<UpsertOutcome>, Vec<(String, u64)>), StoreError> {
+        macro_rules! col {
+            ($f:expr) => {
+                rows.iter().map($f).collect::<Vec<_>>()
+            };
+        }
+        let now = Utc::now();
+        let bands = col!(|d| d.fingerprint.map(syndication::bands));
+        let band = |i: usize| {
+            bands
+                .iter()
+                .map(|b| b.map(|b| b[i] as i32))
+                .collect::<Vec<_>>()
+        };
+        let returned = sqlx::query(
+            "INSERT INTO articles (article_id, trace_id, url, final_url, canonical_url, title, authors,
+                 published, published_at, published_day, modified, site, site_name, site_key,
+                 original_publisher, republication, lang, lang_hint, description, image, sections,
+                 tags, body_text, summary, keywords, tone, ts_config, tsv, fingerprint,
+                 fp_b0, fp_b1, fp_b2, fp_b3, enriched_at, first_stored_at, stored_at, sort_at,
+                 sort_key, schema_version, derived_version, event)
+             SELECT u.article_id, u.trace_id, u.url, u.final_url, u.canonical_url, u.title, u.authors,
+                 u.published, u.published_at, u.published_day, u.modified, u.site, u.site_name,
+                 u.site_key, u.original_publisher, u.republication, u.lang, u.lang_hint,
+                 u.description, u.image, u.sections, u.tags, u.body_text, u.summary, u.keywords,
+                 u.tone, u.cfg::regconfig,
+                 setweight(to_tsvector(u.cfg::regconfig, u.title_f), 'A')
+                     || setweight(to_tsvector(u.cfg::regconfig, u.body_f), 'B'),
+                 u.fingerprint, u.fp_b0, u.fp_b1, u.fp_b2, u.fp_b3, u.enriched_at, $39, $39,
+                 coalesce(u.published_at, $39),
+                 ((least(greatest(floor(extract(epoch FROM coalesce(u.published_at, $39)) / 60), 0), 67108863))::bigint << 37) | u.kh,
+                 u.schema_version, $40, u.event
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::text[], $8::text[], $9::timestamptz[], $10::text[], $11::text[], $12::text[],
+                 $13::text[], $14::text[], $15::text[], $16::bool[], $17::text[], $18::text[],
+                 $19::text[], $20::text[], $21::text[], $22::text[], $23::text[], $24::text[],
+                 $25::text[], $26::float8[], $27::text[], $28::text[], $29::text[], $30::int8[],
+                 $31::int4[], $32::int4[], $33::int4[], $34::int4[], $35::timestamptz[],
+                 $36::int4[], $37::text[], $41::int8[])
+                 AS u(article_id, trace_id, url, final_url, canonical_url, title, authors,
+                      published, published_at, published_day, modified, site, site_name, site_key,
+                      original_publisher, republication, lang, lang_hint, description, image,
+                      sections, tags, body_text, summary, keywords, tone, cfg, title_f, body_f,
+                      fingerprint, fp_b0, fp_b1, fp_b2, fp_b3, enriched_at, schema_version, event,
+                      kh)
+             ON CONFLICT (article_id) DO UPDATE SET
+                 trace_id = excluded.trace_id, url = excluded.url, final_url = excluded.final_url,
+                 canonical_url = excluded.canonical_url, title = excluded.title,
+                 authors = excluded.authors, published = excluded.published,
+                 published_at = excluded.published_at, published_day = excluded.published_day,
+                 modified = excluded.modified, site = excluded.site, site_name = excluded.site_name,
+                 site_key = excluded.site_key, original_publisher = excluded.original_publisher,
+                 republication = excluded.republication, lang = excluded.lang,
+                 lang_hint = excluded.lang_hint, description = excluded.description,
+                 image = excluded.image, sections = excluded.sections, tags = excluded.tags,
+                 body_text = excluded.body_text, summary = excluded.summary,
+                 keywords = excluded.keywords, tone = excluded.tone, ts_config = excluded.ts_config,
+                 tsv = excluded.tsv, fingerprint = excluded.fingerprint, fp_b0 = excluded.fp_b0,
+                 fp_b1 = excluded.fp_b1, fp_b2 = excluded.fp_b2, fp_b3 = excluded.fp_b3,
+                 enriched_at = excluded.enriched_at,
+                 stored_at = CASE WHEN $38 THEN articles.stored_at ELSE excluded.stored_at END,
+                 sort_at = coalesce(excluded.published_at, articles.first_stored_at),
+                 sort_key = ((least(greatest(floor(extract(epoch FROM coalesce(excluded.published_at, articles.first_stored_at)) / 60), 0), 67108863))::bigint << 37)
+                     | (excluded.sort_key & 137438953471),
+                 schema_version = excluded.schema_version,
+                 derived_version = excluded.derived_version, event = excluded.event
+             WHERE $38 OR articles.enriched_at <= excluded.enriched_at
+             RETURNING article_id, (xmax = 0) AS inserted",
+        )
+        .bind(col!(|d| d.article_id.clone()))
+        .bind(col!(|d| d.trace_id.clone()))
+        .bind(col!(|d| d.url.clone()))
+        .bind(col!(|d| d.final_url.clone()))
+        .bind(col!(|d| d.canonical_url.clone()))
+        .bind(col!(|d| d.title.clone()))
+        .bind(col!(|d| d.authors.clone()))
+        .bind(col!(|d| d.published.clone()))
+        .bind(col!(|d| d.published_at))
+        .bind(col!(|d| d.published_day.clone()))
+        .bind(col!(|d| d.modified.clone()))
+        .bind(col!(|d| d.site.clone()))
+        .bind(col!(|d| d.site_name.clone()))
+        .bind(col!(|d| d.site_key.clone()))
+        .bind(col!(|d| d.original_publisher.clone()))
+        .bind(col!(|d| d.republication))
+        .bind(col!(|d| d.lang.clone()))
+        .bind(col!(|d| d.lang_hint.clone()))
+        .bind(col!(|d| d.description.clone()))
+        .bind(col!(|d| d.image.clone()))
+        .bind(col!(|d| d.sections.clone()))
+        .bind(col!(|d| d.tags.clone()))
+        .bind(col!(|d| d.body_text.clone()))
+        .bind(col!(|d| d.summary.clone()))
+        .bind(col!(|d| d.keywords.clone()))
+        .bind(col!(|d| d.tone))
+        .bind(col!(|d| ts_config(&d.lang).to_string()))
+        .bind(col!(|d| d.title_folded()))
+        .bind(col!(|d| d.body_folded()))
+        .bind(col!(|d| d.fingerprint.map(syndication::to_db)))
+        .bind(band(0))
+        .bind(band(1))
+        .bind(band(2))
+        .bind(band(3))
+        .bind(col!(|d| d.enriched_at))
+        .bind(col!(|d| i32::try_from(d.schema_version).unwrap_or(i32::MAX)))
+        .bind(col!(|d| d.event_json.clone()))
+        .bind(mode == Mode::Rederive)
+        .bind(now)
+        .bind(i32::try_from(DERIVED_VERSION).unwrap_or(i32::MAX))
+        .bind(col!(|d| id_hash(&d.article_id)))
+        .fetch_all(&mut *conn)
+        .await?;
+
+        // Which rows were written (not stale), and whether as new ones.
+        let mut written: std::collections::HashMap<String, bool> = returned
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<String, _>("article_id")?,
+                    r.try_get("inserted")?,
+                ))
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let fresh: Vec<&Derived> = rows
+            .iter()
+            .copied()
+            .filter(|d| written.contains_key(&d.article_id))
+            .collect();
+        if !fresh.is_empty() {
+            self.replace_derived_rows(conn, &fresh).await?;
+        }
+        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut copies = Vec::new();
+        for d in rows {
+            let Some(inserted) = written.remove(&d.article_id) else {
+                outcomes.push(UpsertOutcome::Stale);
+                continue;
+            };
+            if let Some(fp) = d.fingerprint {
+                copies.push((d.article_id.clone(), fp));
+            }
+            outcomes.push(if inserted {
+                UpsertOutcome::Inserted
+            } else {
+                UpsertOutcome::Updated
+            });
+        }
+        Ok((outcomes, copies))
+    }
+
+    /// Replace the entity, alias, place and quote rows of `rows`.
+    async fn replace_derived_rows(
+        &self,
+        conn: &mut PgConnection,
+        rows: &[&Derived],
+    ) -> Result<(), StoreError> {
+        let ids: Vec<String> = rows.iter().map(|d| d.article_id.clone()).collect();
+        for sql in [
+            "DELETE FROM entities WHERE article_id = ANY($1)",
+            "DELETE FROM entity_aliases WHERE article_id = ANY($1)",
+            "DELETE FROM places WHERE article_id = ANY($1)",
+            "DELETE FROM quotes WHERE article_id = ANY($1)",
+        ] {
+            sqlx::query(sql).bind(&ids).execute(&mut *conn).await?;
+        }
+
+        let ents: Vec<(&str, &crate::derive::EntityRow)> = rows
+            .iter()
+            .flat_map(|d| d.entities.iter().map(move |e| (d.article_id.as_str(), e)))
+            .collect();
+        if !ents.is_empty() {
+            let g = |f: &dyn Fn(&GeoInfo) -> Option<String>| {
+                ents.iter()
+                    .map(|(_, e)| e.geo.as_ref().and_then(f))
+                    .collect::<Vec<_>>()
+            };
+            sqlx::query(
+                "INSERT INTO entities (article_id, label, canonical, canonical_key, mentions, aliases,
+                     geonames_id, lat, lon, country, kind)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
+                     $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::text[], $11::text[])",
+            )
+            .bind(ents.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.label.to_string()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.canonical.clone()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.canonical_key.clone()).collect::<Vec<_>>())
+            .bind(
+                ents.iter()
+                    .map(|(_, e)| i32::try_from(e.mentions).unwrap_or(i32::MAX))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(ents.iter().map(|(_, e)| e.aliases.clone()).collect::<Vec<_>>())
+            .bind(
+                ents.iter()
+                    .map(|(_, e)| e.geo.as_ref().map(|g| g.geonames_id as i64))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(ents.iter().map(|(_, e)| e.geo.as_ref().map(|g| g.lat)).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.geo.as_ref().map(|g| g.lon)).collect::<Vec<_>>())
+            .bind(g(&|g| Some(g.country_code.clone()).filter(|c| !c.is_empty())))
+            .bind(g(&|g| Some(g.kind.clone())))
+            .execute(&mut *conn)
+            .await?;
+        }
+
+        let aliases: Vec<(&str, &crate::derive::AliasRow)> = rows
+            .iter()
+            .flat_map(|d| d.aliases.iter().map(move |a| (d.article_id.as_str(), a)))
+            .collect();
+        if !aliases.is_empty() {
+            sqlx::query(
+                "INSERT INTO entity_aliases (alias_key, label, article_id)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
+            )
+            .bind(
+                aliases
+                    .iter()
+                    .map(|(_, a)| a.alias_key.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                aliases
+                    .iter()
+                    .map(|(_, a)| a.label.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                aliases
+                    .iter()
+                    .map(|(id, _)| id.to_string())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+
+        let places: Vec<(&str, &crate::derive::PlaceRow)> = rows
+            .iter()
+            .flat_map(|d| d.places.iter().map(move |p| (d.article_id.as_str(), p)))
+            .collect();
+        if !places.is_empty() {
+            sqlx::query(
+                "INSERT INTO places (article_id, name_key, name, mentions, geonames_id, lat, lon, country, kind)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int4[], $5::int8[],
+                     $6::float8[], $7::float8[], $8::text[], $9::text[])",
+            )
+            .bind(places.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>())
+            .bind(places.iter().map(|(_, p)| p.name_key.clone()).collect::<Vec<_>>())
+            .bind(places.iter().map(|(_, p)| p.name.clone()).collect::<Vec<_>>())
+            .bind(
+                places
+                    .iter()
+                    .map(|(_, p)| i32::try_from(p.mentions).unwrap_or(i32::MAX))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                places
+                    .iter()
+                    .map(|(_, p)| p.geo.as_ref().map(|g| g.geonames_id as i64))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(places.iter().map(|(_, p)| p.geo.as_ref().map(|g| g.lat)).collect::<Vec<_>>())
+            .bind(places.iter().map(|(_, p)| p.geo.as_ref().map(|g| g.lon)).collect::<Vec<_>>())
+            .bind(
+                places
+                    .iter()
+                    .map(|(_, p)| {
+                        p.geo
+                            .as_ref()
+                            .map(|g| g.country_code.clone())
+                            .filter(|c| !c.is_empty())
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                places
+                    .iter()
+                    .map(|(_, p)| p.geo.as_ref().map(|g| g.kind.clone()))
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+
+        let quotes: Vec<(&str, &crate::derive::QuoteRow)> = rows
+            .iter()
+            .flat_map(|d| d.quotes.iter().map(move |q| (d.article_id.as_str(), q)))
+            .collect();
+        if !quotes.is_empty() {
+            sqlx::query(
+                "INSERT INTO quotes (article_id, seq, speaker, speaker_key, speaker_last, text, start, \"end\")
+                 SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[], $4::text[], $5::text[],
+                     $6::text[], $7::int8[], $8::int8[])",
+            )
+            .bind(quotes.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>())
+            .bind(
+                quotes
+                    .iter()
+                    .map(|(_, q)| i32::try_from(q.seq).unwrap_or(i32::MAX))
+                    .collect::<Vec<_>>(),
+            )
+            .bind(quotes.iter().map(|(_, q)| q.speaker.clone()).collect::<Vec<_>>())
+            .bind(quotes.iter().map(|(_, q)| q.speaker_key.clone()).collect::<Vec<_>>())
+            .bind(quotes.iter().map(|(_, q)| q.speaker_last.clone()).collect::<Vec<_>>())
+            .bind(quotes.iter().map(|(_, q)| q.text.clone()).collect::<Vec<_>>())
+            .bind(quotes.iter().map(|(_, q)| q.start).collect::<Vec<_>>())
+            .bind(quotes.iter().map(|(_, q)| q.end).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Link the written articles `fps` (id, fingerprint) with their
+    /// copies (see `syndication`): one lookup for the batch, then only the
+    /// merges are written. The caller holds the syndication lock.
+    async fn link_batch(
+        &self,
+        conn: &mut PgConnection,
+        fps: &[(String, u64)],
+    ) -> Result<(), StoreError> {
+        let ids: Vec<String> = fps.iter().map(|(id, _)| id.clone()).collect();
+        let values: Vec<u64> = fps.iter().map(|(_, fp)| *fp).collect();
+        let probes = syndication::batch_probes(&values, self.max_distance);
+        let as_i32 = |v: &Vec<i64>| v.iter().map(|&x| x as i32).collect::<Vec<i32>>();
+        let rows = sqlx::query(
+            "SELECT article_id, republication, published_day, first_stored_at, fingerprint, duplicate_of
+             FROM articles WHERE article_id = ANY($1)
+             OR fp_b0 = ANY($2) OR fp_b1 = ANY($3) OR fp_b2 = ANY($4) OR fp_b3 = ANY($5)",
+        )
+        .bind(&ids)
+        .bind(as_i32(&probes[0]))
+        .bind(as_i32(&probes[1]))
+        .bind(as_i32(&probes[2]))
+        .bind(as_i32(&probes[3]))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut linker = Linker::new(self.max_distance);
+        linker.add(rows.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?);
+        for id in &ids {
+            loop {
+                match linker.link(id) {
+                    Step::Done => break,
+                    Step::Need(missing) => {
+                        let rows = sqlx::query(
+                            "SELECT article_id, republication, published_day, first_stored_at,
+                                 fingerprint, duplicate_of
+                             FROM articles WHERE article_id = ANY($1)",
+                        )
+                        .bind(&missing)
+                        .fetch_all(&mut *conn)
+                        .await?;
+                        let found = rows.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?;
+                        linker.add(syndication::with_placeholders(&missing, found));
+                    }
+                    Step::Merge { best, roots } => {
+                        sqlx::query(
+                            "UPDATE articles SET duplicate_of = $1
+                             WHERE article_id <> $1 AND duplicate_of IS DISTINCT FROM $1
+                             AND (article_id = ANY($2) OR duplicate_of = ANY($2))",
+                        )
+                        .bind(&best)
+                        .bind(&roots)
+                        .execute(&mut *conn)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE articles SET duplicate_of = NULL
+                             WHERE article_id = $1 AND duplicate_of IS NOT NULL",
+                        )
+                        .bind(&best)
+                        .execute(&mut *conn)
+                        .await?;
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The tsquery text for `terms`: parsed with the language's
+    /// configuration when the listing is limited to one, else with every
+    /// configuration articles are indexed with, OR-ed, so each article is
+    /// matched through its own language. Empty when only stop words remain.
+    async fn tsquery(&self, terms: &[String], lang: Option<&str>) -> Result<String, StoreError> {
+        let configs: Vec<String> = match lang {
+            Some(l) => vec![ts_config(l).to_string()],
+            None => TS_CONFIGS.iter().map(|c| c.to_string()).collect(),
+        };
+        // One parse per configuration; most give the same lexemes, and each
+        // distinct branch costs at every row tested, so repeats are dropped.
+        let rows = sqlx::query(
+            "SELECT plainto_tsquery(c::regconfig, $2)::text FROM unnest($1::text[]) AS c",
+        )
+        .bind(&configs)
+        .bind(terms.join(" "))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut branches: Vec<String> = Vec::new();
+        for r in &rows {
+            let b: String = r.try_get(0)?;
+            if !b.trim().is_empty() && !branches.contains(&b) {
+                branches.push(b);
+            }
+        }
+        Ok(branches
+            .iter()
+            .map(|b| format!("({b})"))
+            .collect::<Vec<_>>()
+            .join(" | "))
+    }
+}
+
+fn copy_of(r: &PgRow) -> Result<Copy, StoreError> {
+    Ok(Copy {
+        rank: Rank {
+            republication: r.try_get("republication")?,
+            published_day: r.try_get::<Option<String>, _>("published_day")?.into(),
+            first_stored_at: r.try_get("first_stored_at")?,
+            article_id: r.try_get("article_id")?,
+        },
+        fingerprint: r
+            .try_get::<Option<i64>, _>("fingerprint")?
+            .map(syndication::from_db),
+        duplicate_of: r.try_get("duplicate_of")?,
+    })
+}
+
+/// A `LIKE` pattern matching any subdomain of `host`.
+fn subdomain_pattern(host: &str) -> String {
+    let escaped = host
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%.{escaped}")
+}
+
+fn push_filters(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan) {
+    let f = &plan.filters;
+    if let Some(lang) = &f.lang {
+        qb.push(" AND a.lang = ").push_bind(lang.clone());
+    }
+    match (&f.entity_key, &f.label) {
+        (Some(key), label) => {
+            qb.push(
+                " AND a.article_id IN (SELECT article_id FROM entity_aliases WHERE alias_key = ",
+            )
+            .push_bind(key.clone());
+            if let Some(label) = label {
+                qb.push(" AND label = ").push_bind(label.clone());
+            }
+            qb.push(")");
+        }
+        (None, Some(label)) => {
+            qb.push(" AND EXISTS (SELECT 1 FROM entities e WHERE e.article_id = a.article_id AND e.label = ")
+                .push_bind(label.clone())
+                .push(")");
+        }
+        (None, None) => {}
+    }
+    if let Some(place) = &f.place_key {
+        qb.push(" AND a.article_id IN (SELECT article_id FROM places WHERE name_key = ")
+            .push_bind(place.clone())
+            .push(")");
+    }
+    if let Some(country) = &f.country {
+        qb.push(" AND a.article_id IN (SELECT article_id FROM places WHERE country = ")
+            .push_bind(country.clone())
+            .push(")");
+    }
+    if let Some((host, name)) = &f.site {
+        qb.push(" AND (a.site = ")
+            .push_bind(host.clone())
+            .push(" OR a.site LIKE ")
+            .push_bind(subdomain_pattern(host))
+            .push(" OR a.site_key = ")
+            .push_bind(name.clone())
+            .push(")");
+    }
+    if let Some(since) = f.since {
+        qb.push(" AND a.published_at >= ").push_bind(since);
+    }
+    if let Some(until) = f.until {
+        qb.push(" AND a.published_at < ").push_bind(until);
+    }
+    let (lo, hi) = f.key_range();
+    if let Some(lo) = lo {
+        qb.push(" AND a.sort_key >= ").push_bind(lo);
+    }
+    if let Some(hi) = hi {
+        qb.push(" AND a.sort_key < ").push_bind(hi);
+    }
+    if f.exclude_duplicates {
+        qb.push(" AND a.duplicate_of IS NULL");
+    }
+}
+
+fn geo_of(r: &PgRow) -> Result<Option<GeoInfo>, StoreError> {
+    let (Some(lat), Some(lon)) = (
+        r.try_get::<Option<f64>, _>("lat")?,
+        r.try_get::<Option<f64>, _>("lon")?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(GeoInfo {
+        geonames_id: r
+            .try_get::<Option<i64>, _>("geonames_id")?
+            .map_or(0, |g| u64::try_from(g).unwrap_or(0)),
+        lat,
+        lon,
+        country_code: r
+            .try_get::<Option<String>, _>("country")?
+            .unwrap_or_default(),
+        kind: r.try_get::<Option<String>, _>("kind")?.unwrap_or_default(),
+    }))
+}
+
+impl ArticleStore for PostgresStore {
+    async fn upsert_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        self.write_batch(events, Mode::Upsert).await
+    }
+
+    async fn articles(&self, q: &ArticleQuery) -> Result<Page<ArticleSummary>, StoreError> {
+        let plan = q.plan()?;
+        let terms = plan.filters.terms.clone().unwrap_or_default();
+        let empty = Page {
+            items: vec![],
+            next_cursor: None,
+        };
+        if plan.filters.terms.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(empty);
+        }
+        let tsquery = if terms.is_empty() {
+            None
+        } else {
+            let q = self.tsquery(&terms, plan.filters.lang.as_deref()).await?;
+            if q.trim().is_empty() {
+                return Ok(empty);
+            }
+            Some(q)
+        };
+        let columns = "a.article_id, a.title, a.published, a.site_name, a.lang, a.url, a.site, \
+             a.original_publisher, a.duplicate_of, a.sort_key, ";
+        let body = if tsquery.is_none() {
+            "substr(a.body_text, 1, 1000) AS body"
+        } else {
+            "a.body_text AS body"
+        };
+        let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+        let relevance = plan.sort == Sort::Relevance;
+        if relevance {
+            // Rank the newest RANK_WINDOW matches that pass the filters.
+            qb.push(
+                "w.article_id, w.title, w.published, w.site_name, w.lang, w.url, w.site, \
+                 w.original_publisher, w.duplicate_of, w.sort_key, w.body FROM (SELECT ",
+            );
+        }
+        qb.push(columns).push(body);
+        if relevance {
+            qb.push(", a.tsv");
+        }
+        qb.push(" FROM articles a WHERE true");
+        if let Some(tq) = &tsquery {
+            qb.push(" AND a.tsv @@ ")
+                .push_bind(tq.clone())
+                .push("::tsquery");
+        }
+        push_filters(&mut qb, &plan);
+        if let After::Key(k, id) = &plan.after {
+            qb.push(" AND (a.sort_key, a.article_id) < (")
+                .push_bind(*k)
+                .push(", ")
+                .push_bind(id.clone())
+                .push(")");
+        }
+        qb.push(" ORDER BY a.sort_key DESC, a.article_id DESC");
+        if let (true, Some(tq)) = (relevance, &tsquery) {
+            qb.push(" LIMIT ")
+                .push_bind(i64::from(RANK_WINDOW))
+                .push(") w ORDER BY ts_rank_cd(w.tsv, ")
+                .push_bind(tq.clone())
+                .push("::tsquery) DESC, w.sort_key DESC, w.article_id DESC");
+        }
+        qb.push(" LIMIT ").push_bind(i64::from(plan.limit) + 1);
+        if let After::Offset(n) = plan.after {
+            qb.push(" OFFSET ").push_bind(i64::try_from(n).unwrap_or(0));
+        }
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                let body: String = r.try_get("body")?;
+                Ok((
+                    ArticleSummary {
+                        article_id: r.try_get("article_id")?,
+                        title: r.try_get("title")?,
+                        published: r.try_get("published")?,
+                        site_name: r.try_get("site_name")?,
+                        lang: r.try_get("lang")?,
+                        url: r.try_get("url")?,
+                        snippet: snippet(&body, &terms, SNIPPET_WORDS),
+                        site: r.try_get("site")?,
+                        original_publisher: r.try_get("original_publisher")?,
+                        duplicate_of: r.try_get("duplicate_of")?,
+                    },
+                    r.try_get::<i64, _>("sort_key")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let more = items.len() > plan.limit as usize;
+        items.truncate(plan.limit as usize);
+        let next_cursor = next_cursor(&plan, more, items.last().map(|(s, k)| (*k, s)));
+        Ok(Page {
+            items: items.into_iter().map(|(s, _)| s).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
+        let Some(r) = sqlx::query(
+            "SELECT event, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = $1",
+        )
+        .bind(article_id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let event: Envelope<Enriched> = serde_json::from_str(r.try_get("event")?)?;
+        let entities = sqlx::query(
+            "SELECT label, canonical, mentions, aliases, geonames_id, lat, lon, country, kind \
+             FROM entities WHERE article_id = $1 ORDER BY mentions DESC, canonical",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|e| {
+            Ok(EntityInfo {
+                canonical: e.try_get("canonical")?,
+                label: e.try_get("label")?,
+                mentions: u32::try_from(e.try_get::<i32, _>("mentions")?).unwrap_or(0),
+                aliases: serde_json::from_str(e.try_get("aliases")?)?,
+                geo: geo_of(e)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let places = sqlx::query(
+            "SELECT name, mentions, geonames_id, lat, lon, country, kind \
+             FROM places WHERE article_id = $1 ORDER BY mentions DESC, name",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|p| {
+            Ok(PlaceInfo {
+                name: p.try_get("name")?,
+                mentions: u32::try_from(p.try_get::<i32, _>("mentions")?).unwrap_or(0),
+                geo: geo_of(p)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let quotes = sqlx::query(
+            "SELECT speaker, text, start, \"end\" FROM quotes WHERE article_id = $1 ORDER BY seq",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|q| {
+            Ok(QuoteInfo {
+                speaker: q.try_get("speaker")?,
+                text: q.try_get("text")?,
+                start: u64::try_from(q.try_get::<i64, _>("start")?).unwrap_or(0),
+                end: u64::try_from(q.try_get::<i64, _>("end")?).unwrap_or(0),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        let duplicates = sqlx::query(
+            "SELECT article_id FROM articles WHERE duplicate_of = $1 ORDER BY article_id LIMIT 1000",
+        )
+        .bind(article_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|d| d.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(crate::detail(
+            event,
+            r.try_get("site")?,
+            r.try_get("duplicate_of")?,
+            duplicates,
+            entities,
+            places,
+            quotes,
+            r.try_get("first_stored_at")?,
+            r.try_get("stored_at")?,
+        )))
+    }
+
+    async fn top_entities(&self, q: &EntityQuery) -> Result<Vec<EntityCount>, StoreError> {
+        let plan = q.plan()?;
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT max(e.canonical) AS canonical, e.label, count(*) AS articles, \
+             sum(e.mentions)::int8 AS mentions FROM entities e \
+             JOIN articles a ON a.article_id = e.article_id WHERE true",
+        );
+        if let Some(label) = &plan.label {
+            qb.push(" AND e.label = ").push_bind(label.clone());
+        }
+        if let Some(since) = plan.since {
+            qb.push(" AND a.published_at >= ").push_bind(since);
+        }
+        if let Some(until) = plan.until {
+            qb.push(" AND a.published_at < ").push_bind(until);
+        }
+        if let Some(lang) = &plan.lang {
+            qb.push(" AND a.lang = ").push_bind(lang.clone());
+        }
+        if plan.exclude_duplicates {
+            qb.push(" AND a.duplicate_of IS NULL");
+        }
+        qb.push(
+            " GROUP BY e.canonical_key, e.label \
+             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
+        )
+        .push_bind(i64::from(plan.limit));
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(EntityCount {
+                    canonical: r.try_get("canonical")?,
+                    label: r.try_get("label")?,
+                    articles: u64::try_from(r.try_get::<i64, _>("articles")?).unwrap_or(0),
+                    mentions: u64::try_from(r.try_get::<i64, _>("mentions")?).unwrap_or(0),
+                })
+            })
+            .collect()
+    }
+
+    async fn quotes(&self, q: &QuoteQuery) -> Result<Page<QuoteHit>, StoreError> {
+        let plan = q.plan()?;
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT q.article_id, q.seq, q.speaker, q.text, a.title, a.published, a.url, a.sort_key \
+             FROM quotes q JOIN articles a ON a.article_id = q.article_id WHERE true",
+        );
+        if let Some(key) = &plan.speaker_key {
+            qb.push(" AND (q.speaker_key = ")
+                .push_bind(key.clone())
+                .push(" OR q.speaker_last = ")
+                .push_bind(key.clone())
+                .push(")");
+        }
+        if let Some(since) = plan.since {
+            qb.push(" AND a.published_at >= ").push_bind(since);
+        }
+        if let Some(until) = plan.until {
+            qb.push(" AND a.published_at < ").push_bind(until);
+        }
+        if let Some(lang) = &plan.lang {
+            qb.push(" AND a.lang = ").push_bind(lang.clone());
+        }
+        if plan.exclude_duplicates {
+            qb.push(" AND a.duplicate_of IS NULL");
+        }
+        if let After::QuoteKey(k, id, seq) = &plan.after {
+            qb.push(" AND ((a.sort_key, a.article_id) < (")
+                .push_bind(*k)
+                .push(", ")
+                .push_bind(id.clone())
+                .push(") OR (a.sort_key = ")
+                .push_bind(*k)
+                .push(" AND a.article_id = ")
+                .push_bind(id.clone())
+                .push(" AND q.seq > ")
+                .push_bind(i32::try_from(*seq).unwrap_or(i32::MAX))
+                .push("))");
+        }
+        qb.push(" ORDER BY a.sort_key DESC, a.article_id DESC, q.seq LIMIT ")
+            .push_bind(i64::from(plan.limit) + 1);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for r in rows.iter().take(plan.limit as usize) {
+            let hit = QuoteHit {
+                article_id: r.try_get("article_id")?,
+                title: r.try_get("title")?,
+                published: r.try_get("published")?,
+                url: r.try_get("url")?,
+                speaker: r.try_get("speaker")?,
+                text: r.try_get("text")?,
+            };
+            last = Some(After::QuoteKey(
+                r.try_get("sort_key")?,
+                hit.article_id.clone(),
+                i64::from(r.try_get::<i32, _>("seq")?),
+            ));
+            items.push(hit);
+        }
+        let next_cursor = (rows.len() > plan.limit as usize)
+            .then_some(last)
+            .flatten()
+            .map(|after| encode_cursor(plan.tag, &after));
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn get(&self, article_id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
+        let row = sqlx::query("SELECT event FROM articles WHERE article_id = $1")
+            .bind(article_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => Ok(Some(serde_json::from_str(&r.try_get::<String, _>(0)?)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query("SELECT count(*) FROM articles")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+}
