@@ -87,12 +87,11 @@ fn parse() -> Result<Args, String> {
 }
 
 async fn one(backend: &str, args: &Args) -> Result<bench::BenchReport, String> {
-    let tmp;
+    let tmp = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
     let cluster;
     let db = match (&args.db, backend) {
         (Some(db), _) => db.clone(),
         (None, "sqlite") => {
-            tmp = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&tmp);
             tmp.join("bench.db").display().to_string()
         }
@@ -106,15 +105,18 @@ async fn one(backend: &str, args: &Args) -> Result<bench::BenchReport, String> {
         max_connections: 4,
         ..StoreConfig::default()
     };
-    let store = open_store(&cfg).await.map_err(|e| e.to_string())?;
-    eprintln!("{backend}: storing {} articles ...", args.opts.articles);
-    let report = bench::run(&store, &args.opts, |line| eprintln!("{backend}: {line}"))
-        .await
-        .map_err(|e| e.to_string())?;
-    store.close().await;
+    let result = async {
+        let store = open_store(&cfg).await.map_err(|e| e.to_string())?;
+        eprintln!("{backend}: storing {} articles ...", args.opts.articles);
+        let report = bench::run(&store, &args.opts, |line| eprintln!("{backend}: {line}"))
+            .await
+            .map_err(|e| e.to_string());
+        store.close().await;
+        report
+    }
+    .await;
     if args.db.is_none() && backend == "sqlite" {
-        let dir = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
-        let size: u64 = std::fs::read_dir(&dir)
+        let size: u64 = std::fs::read_dir(&tmp)
             .into_iter()
             .flatten()
             .flatten()
@@ -124,9 +126,9 @@ async fn one(backend: &str, args: &Args) -> Result<bench::BenchReport, String> {
             "{backend}: database files {:.0} MiB",
             size as f64 / 1048576.0
         );
-        let _ = std::fs::remove_dir_all(dir);
+        let _ = std::fs::remove_dir_all(&tmp);
     }
-    Ok(report)
+    result
 }
 
 #[tokio::main]

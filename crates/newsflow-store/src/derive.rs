@@ -71,6 +71,7 @@ pub(crate) struct EntityRow {
     pub geo: Option<GeoInfo>,
 }
 
+/// A name an entity of the article goes by, other than its canonical one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct AliasRow {
     pub label: &'static str,
@@ -236,6 +237,8 @@ impl Derived {
         let mut entities: Vec<EntityRow> = Vec::new();
         let mut surface: Vec<Vec<String>> = Vec::new();
         let mut aliases: Vec<AliasRow> = Vec::new();
+        let mut seen_alias: std::collections::HashSet<(&'static str, String)> =
+            std::collections::HashSet::new();
         for ent in e.entities.iter().take(MAX_ENTITIES) {
             let canonical = ent.canonical.trim();
             let canonical = if canonical.is_empty() {
@@ -275,14 +278,14 @@ impl Derived {
             if !text.is_empty() && text != row.canonical && !surface[i].iter().any(|s| s == text) {
                 surface[i].push(text.to_string());
             }
-            for k in [canonical_key, fold(text)] {
-                let alias = AliasRow {
+            // Other names than the canonical one ("Camara" for "Sadio
+            // Camara"): the entity filter looks in both tables.
+            let key = fold(text);
+            if !key.is_empty() && key != canonical_key && seen_alias.insert((label, key.clone())) {
+                aliases.push(AliasRow {
                     label,
-                    alias_key: k,
-                };
-                if !alias.alias_key.is_empty() && !aliases.contains(&alias) {
-                    aliases.push(alias);
-                }
+                    alias_key: key,
+                });
             }
         }
         for (row, names) in entities.iter_mut().zip(&surface) {
@@ -443,7 +446,14 @@ mod tests {
         assert_eq!(camara.label, "PER");
         assert!(camara.mentions >= 2, "{camara:?}");
         assert!(d.places.iter().any(|p| p.name_key == "mali"));
-        assert!(d.aliases.iter().any(|a| a.alias_key == "sadio camara"));
+        // "Camara" alone names Sadio Camara: an alias; the canonical name
+        // itself is not repeated there.
+        assert!(
+            d.aliases
+                .iter()
+                .any(|a| a.alias_key == "camara" && a.label == "PER")
+        );
+        assert!(!d.aliases.iter().any(|a| a.alias_key == "sadio camara"));
         // Each (label, key) once.
         let mut keys: Vec<_> = d.aliases.iter().map(|a| (a.label, &a.alias_key)).collect();
         let n = keys.len();

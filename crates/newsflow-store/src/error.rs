@@ -73,6 +73,26 @@ fn sqlx_is_transient(e: &sqlx::Error) -> bool {
 }
 
 impl StoreError {
+    /// Whether SQLite refused for a lock held by another connection
+    /// (BUSY or LOCKED), including the cases its busy handler does not wait
+    /// for.
+    pub fn is_busy(&self) -> bool {
+        let e = match self {
+            Self::Db(e) | Self::Migration { source: e, .. } => e,
+            _ => return false,
+        };
+        match e {
+            sqlx::Error::Database(db)
+                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() =>
+            {
+                db.code()
+                    .and_then(|c| c.parse::<i64>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the same operation may succeed later (lock contention, IO,
     /// a lost connection): the stage then asks for a redelivery instead of
     /// dead-lettering.

@@ -64,8 +64,12 @@ pub struct StoreConfig {
     /// for row locks and reports deadlocks, also as transient errors).
     pub busy_timeout_ms: u64,
     /// Two articles whose fingerprints differ in at most this many of
-    /// their 64 bits are copies of one story (0 to 11; higher links more
-    /// loosely edited copies, and more false pairs).
+    /// their 64 bits are copies of one story (0 to 11). With the enrich
+    /// stage's SimHash, a copy with a few words changed is 1–3 bits away,
+    /// one missing its last paragraph about 10, unrelated articles about
+    /// 32. Up to 3, candidates are found by exact band lookups; above, by
+    /// 17 (4–7) or 137 (8–11) lookups per band, which costs more at every
+    /// write, and links more false pairs.
     pub duplicate_max_distance: u32,
 }
 
@@ -75,7 +79,7 @@ impl Default for StoreConfig {
             db: "data/newsflow.db".into(),
             max_connections: 4,
             busy_timeout_ms: 5_000,
-            duplicate_max_distance: 6,
+            duplicate_max_distance: 3,
         }
     }
 }

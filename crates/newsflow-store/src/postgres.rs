@@ -18,7 +18,13 @@ use crate::{ArticleStore, Backend, StoreConfig, StoreError, UpsertOutcome};
 
 /// Schema migrations, applied in order, each once, each in its own
 /// transaction. Append only: a released migration is never edited.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (
+        2,
+        include_str!("../migrations/postgres/0002_leaner_writes.sql"),
+    ),
+];
 
 /// Advisory lock held while migrating, so concurrent openers take turns.
 const MIGRATION_LOCK: i64 = 0x6e66_7374_6f72_0001;
@@ -55,15 +61,9 @@ impl PostgresStore {
             )));
         }
         let lock_timeout = format!("{}ms", config.busy_timeout_ms.max(1));
-        // Custom plans always: the best plan for a full-text or fingerprint
-        // lookup depends on the values (a rare word wants the GIN index, a
-        // common one the date order), which a cached generic plan ignores.
         let options = PgConnectOptions::from_str(config.db.trim())?
             .application_name("newsflow-store")
-            .options([
-                ("lock_timeout", lock_timeout.as_str()),
-                ("plan_cache_mode", "force_custom_plan"),
-            ]);
+            .options([("lock_timeout", lock_timeout.as_str())]);
         let pool = PgPoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
@@ -152,6 +152,7 @@ impl PostgresStore {
             sqlx::query("UPDATE articles SET derived_version = $1 WHERE article_id = ANY($2)")
                 .bind(DERIVED_VERSION)
                 .bind(&broken)
+                .persistent(false)
                 .execute(&self.pool)
                 .await?;
         }
@@ -407,7 +408,13 @@ impl PostgresStore {
             "DELETE FROM places WHERE article_id = ANY($1)",
             "DELETE FROM quotes WHERE article_id = ANY($1)",
         ] {
-            sqlx::query(sql).bind(&ids).execute(&mut *conn).await?;
+            // Not prepared: a cached generic plan for `= ANY($1)` does not
+            // know the list is short and scans the table.
+            sqlx::query(sql)
+                .bind(&ids)
+                .persistent(false)
+                .execute(&mut *conn)
+                .await?;
         }
 
         let ents: Vec<(&str, &crate::derive::EntityRow)> = rows
@@ -579,6 +586,8 @@ impl PostgresStore {
         .bind(as_i32(&probes[1]))
         .bind(as_i32(&probes[2]))
         .bind(as_i32(&probes[3]))
+        // Planned for these values (see `articles`).
+        .persistent(false)
         .fetch_all(&mut *conn)
         .await?;
         let mut linker = Linker::new(self.max_distance);
@@ -594,6 +603,7 @@ impl PostgresStore {
                              FROM articles WHERE article_id = ANY($1)",
                         )
                         .bind(&missing)
+                        .persistent(false)
                         .fetch_all(&mut *conn)
                         .await?;
                         let found = rows.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?;
@@ -607,6 +617,7 @@ impl PostgresStore {
                         )
                         .bind(&best)
                         .bind(&roots)
+                        .persistent(false)
                         .execute(&mut *conn)
                         .await?;
                         sqlx::query(
@@ -688,10 +699,14 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan) {
     }
     match (&f.entity_key, &f.label) {
         (Some(key), label) => {
-            qb.push(
-                " AND a.article_id IN (SELECT article_id FROM entity_aliases WHERE alias_key = ",
-            )
-            .push_bind(key.clone());
+            // By canonical name or by another name it goes by.
+            qb.push(" AND a.article_id IN (SELECT article_id FROM entities WHERE canonical_key = ")
+                .push_bind(key.clone());
+            if let Some(label) = label {
+                qb.push(" AND label = ").push_bind(label.clone());
+            }
+            qb.push(" UNION SELECT article_id FROM entity_aliases WHERE alias_key = ")
+                .push_bind(key.clone());
             if let Some(label) = label {
                 qb.push(" AND label = ").push_bind(label.clone());
             }
@@ -834,7 +849,11 @@ impl ArticleStore for PostgresStore {
         if let After::Offset(n) = plan.after {
             qb.push(" OFFSET ").push_bind(i64::try_from(n).unwrap_or(0));
         }
-        let rows = qb.build().fetch_all(&self.pool).await?;
+        // Not a prepared statement: PostgreSQL plans it for these values.
+        // The best plan depends on them (a rare word wants the full-text
+        // index, a common one the date order), which a cached generic plan
+        // would ignore.
+        let rows = qb.build().persistent(false).fetch_all(&self.pool).await?;
         let mut items = rows
             .iter()
             .map(|r| {
@@ -976,6 +995,7 @@ impl ArticleStore for PostgresStore {
         )
         .push_bind(i64::from(plan.limit));
         qb.build()
+            .persistent(false)
             .fetch_all(&self.pool)
             .await?
             .iter()
@@ -1030,7 +1050,7 @@ impl ArticleStore for PostgresStore {
         }
         qb.push(" ORDER BY a.sort_key DESC, a.article_id DESC, q.seq LIMIT ")
             .push_bind(i64::from(plan.limit) + 1);
-        let rows = qb.build().fetch_all(&self.pool).await?;
+        let rows = qb.build().persistent(false).fetch_all(&self.pool).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut last = None;
         for r in rows.iter().take(plan.limit as usize) {

@@ -20,9 +20,9 @@ pub const MAX_FILTER_CHARS: usize = 500;
 /// How many matches a relevance-ordered listing ranks: the newest this
 /// many articles that match the words and filters. Ranking every match of
 /// a common word over a large store would take seconds; the newest
-/// thousand are what a news reader wants ranked. `sort=newest` reaches
+/// few hundred are what a news reader wants ranked. `sort=newest` reaches
 /// every match.
-pub const RANK_WINDOW: u32 = 1000;
+pub const RANK_WINDOW: u32 = 500;
 
 /// The search of `newsflow search`: words, language, entity, a start date.
 /// Every filter is optional; they combine with AND. It is the simple form

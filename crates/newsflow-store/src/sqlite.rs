@@ -1,6 +1,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -28,6 +30,10 @@ use crate::{ArticleStore, Backend, StoreConfig, StoreError, UpsertOutcome};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_init.sql")),
     (2, include_str!("../migrations/sqlite/0002_queries.sql")),
+    (
+        3,
+        include_str!("../migrations/sqlite/0003_leaner_index.sql"),
+    ),
 ];
 
 /// Words of a snippet.
@@ -39,7 +45,14 @@ const SNIPPET_WORDS: usize = 30;
 pub struct SqliteStore {
     pool: SqlitePool,
     max_distance: u32,
+    /// Articles written since the planner's statistics were refreshed.
+    since_analyze: Arc<AtomicU64>,
 }
+
+/// Refresh the query planner's statistics after this many writes: SQLite
+/// does not gather them by itself, and without them it cannot tell a
+/// common place from a rare one.
+const ANALYZE_EVERY: u64 = 20_000;
 
 /// The file behind `db`, or the reason it is refused.
 fn sqlite_path(db: &str) -> Result<PathBuf, StoreError> {
@@ -95,6 +108,26 @@ impl SqliteStore {
     /// schema up to date.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
         config.validate()?;
+        // Two processes opening one new file race for locks SQLite will not
+        // wait for (switching the journal to WAL, a deferred schema read
+        // upgraded to a write): such a refusal is retried here, within the
+        // configured busy timeout, instead of failing the start-up.
+        let deadline =
+            std::time::Instant::now() + Duration::from_millis(config.busy_timeout_ms.max(1));
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match Self::open_once(config).await {
+                Err(e) if e.is_busy() && std::time::Instant::now() < deadline => {
+                    tracing::debug!(error = %e, "database busy while opening; retrying");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_once(config: &StoreConfig) -> Result<Self, StoreError> {
         let path = sqlite_path(&config.db)?;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
@@ -106,7 +139,10 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_millis(config.busy_timeout_ms))
             .foreign_keys(true)
-            .pragma("cache_size", "-32000");
+            .page_size(16384)
+            .pragma("cache_size", "-262144")
+            .pragma("mmap_size", "1073741824")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(config.max_connections.max(1))
             .connect_with(options)
@@ -114,10 +150,25 @@ impl SqliteStore {
         let store = Self {
             pool,
             max_distance: config.duplicate_max_distance,
+            since_analyze: Arc::new(AtomicU64::new(0)),
         };
         store.migrate().await?;
         store.rederive().await?;
+        store.analyze().await?;
         Ok(store)
+    }
+
+    /// Refresh the planner's statistics where they are stale, reading a
+    /// bounded sample of each index (cheap even on a large file).
+    async fn analyze(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("PRAGMA analysis_limit = 1000")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA optimize = 0x10002")
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
     }
 
     /// The database file's path, as configured.
@@ -129,14 +180,16 @@ impl SqliteStore {
     /// the write lock first, so two processes opening one new file apply
     /// each migration once between them.
     async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                  version INTEGER PRIMARY KEY NOT NULL,
                  applied_at TEXT NOT NULL
              )",
         )
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         for (version, sql) in MIGRATIONS {
             let version = *version;
             let fail = |source| StoreError::Migration { version, source };
@@ -227,8 +280,8 @@ impl SqliteStore {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "SELECT article_id, enriched_at, first_stored_at, stored_at, sort_key \
-                 FROM articles WHERE article_id IN (",
+                "SELECT article_id, enriched_at, first_stored_at, stored_at, sort_key, title, \
+                 body_text FROM articles WHERE article_id IN (",
             );
             let mut list = qb.separated(", ");
             for id in chunk {
@@ -245,6 +298,10 @@ impl SqliteStore {
                         first_stored_at: first.map(parse_ts).transpose()?.unwrap_or(stored),
                         stored_at: stored,
                         sort_key: r.try_get("sort_key")?,
+                        indexed: Some((
+                            r.try_get::<Option<String>, _>("title")?.unwrap_or_default(),
+                            r.try_get("body_text")?,
+                        )),
                     },
                 );
             }
@@ -360,7 +417,7 @@ impl SqliteStore {
         &self,
         conn: &mut SqliteConnection,
         rows: &[(&Derived, i64)],
-        old_keys: &[i64],
+        old_entries: &[&(i64, String, String)],
     ) -> Result<(), StoreError> {
         let ids: Vec<&str> = rows.iter().map(|(d, _)| d.article_id.as_str()).collect();
         for table in ["entities", "entity_aliases", "places", "quotes"] {
@@ -375,13 +432,16 @@ impl SqliteStore {
                 qb.build().execute(&mut *conn).await?;
             }
         }
-        for chunk in old_keys.chunks(500) {
-            let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM articles_fts WHERE rowid IN (");
-            let mut list = qb.separated(", ");
-            for k in chunk {
-                list.push_bind(*k);
-            }
-            qb.push(")");
+        for chunk in old_entries.chunks(1000) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO articles_fts (articles_fts, rowid, title, body) ",
+            );
+            qb.push_values(chunk, |mut b, (key, title, body)| {
+                b.push_bind("delete")
+                    .push_bind(*key)
+                    .push_bind(title.clone())
+                    .push_bind(body.clone());
+            });
             qb.build().execute(&mut *conn).await?;
         }
 
@@ -584,9 +644,13 @@ impl SqliteStore {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<&str> = derived.iter().map(|d| d.article_id.as_str()).collect();
         let mut state = self.load_state(&mut tx, &ids).await?;
-        let initial_keys: HashMap<String, i64> = state
+        // The full-text entries as they are before this batch.
+        let initial: HashMap<String, (i64, String, String)> = state
             .iter()
-            .filter_map(|(id, s)| s.sort_key.map(|k| (id.clone(), k)))
+            .filter_map(|(id, s)| {
+                let (title, body) = s.indexed.clone()?;
+                Some((id.clone(), (s.sort_key?, title, body)))
+            })
             .collect();
         let now = Utc::now();
         let mut outcomes = Vec::with_capacity(derived.len());
@@ -630,6 +694,7 @@ impl SqliteStore {
                     first_stored_at: first,
                     stored_at: stored,
                     sort_key: Some(key),
+                    indexed: None,
                 },
             );
             last.insert(&d.article_id, (i, key));
@@ -638,12 +703,11 @@ impl SqliteStore {
             last.values().map(|&(i, key)| (&derived[i], key)).collect();
         written.sort_by(|a, b| a.0.article_id.cmp(&b.0.article_id));
         if !written.is_empty() {
-            let old_keys: Vec<i64> = written
+            let old: Vec<&(i64, String, String)> = written
                 .iter()
-                .filter_map(|(d, _)| initial_keys.get(&d.article_id).copied())
+                .filter_map(|(d, _)| initial.get(&d.article_id))
                 .collect();
-            self.replace_derived_rows(&mut tx, &written, &old_keys)
-                .await?;
+            self.replace_derived_rows(&mut tx, &written, &old).await?;
         }
         let fps: Vec<(&str, u64)> = written
             .iter()
@@ -664,6 +728,10 @@ struct Stored {
     first_stored_at: DateTime<Utc>,
     stored_at: DateTime<Utc>,
     sort_key: Option<i64>,
+    /// The title and body its full-text entry was made from (to remove
+    /// that entry), or `None` for a version written in this batch. An
+    /// article has an entry exactly when its sort key is set.
+    indexed: Option<(String, String)>,
 }
 
 fn copy_of(r: &SqliteRow) -> Result<Copy, StoreError> {
@@ -715,10 +783,14 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, plan: &ArticlePlan, key_range: bo
     }
     match (&f.entity_key, &f.label) {
         (Some(key), label) => {
-            qb.push(
-                " AND a.article_id IN (SELECT article_id FROM entity_aliases WHERE alias_key = ",
-            )
-            .push_bind(key.clone());
+            // By canonical name or by another name it goes by.
+            qb.push(" AND a.article_id IN (SELECT article_id FROM entities WHERE canonical_key = ")
+                .push_bind(key.clone());
+            if let Some(label) = label {
+                qb.push(" AND label = ").push_bind(label.clone());
+            }
+            qb.push(" UNION SELECT article_id FROM entity_aliases WHERE alias_key = ")
+                .push_bind(key.clone());
             if let Some(label) = label {
                 qb.push(" AND label = ").push_bind(label.clone());
             }
@@ -812,7 +884,15 @@ impl ArticleStore for SqliteStore {
         &self,
         events: &[Envelope<Enriched>],
     ) -> Result<Vec<UpsertOutcome>, StoreError> {
-        self.write_batch(events, Mode::Upsert).await
+        let out = self.write_batch(events, Mode::Upsert).await?;
+        let n = events.len() as u64;
+        if self.since_analyze.fetch_add(n, Ordering::Relaxed) + n >= ANALYZE_EVERY {
+            self.since_analyze.store(0, Ordering::Relaxed);
+            if let Err(e) = self.analyze().await {
+                tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
+            }
+        }
+        Ok(out)
     }
 
     async fn articles(&self, q: &ArticleQuery) -> Result<Page<ArticleSummary>, StoreError> {

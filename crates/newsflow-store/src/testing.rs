@@ -43,7 +43,7 @@ run() { if [ -n "$user" ]; then runuser -u "$user" -- "$@"; else "$@"; fi; }
 run "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync \
     >"$dir/initdb.log" 2>&1
 run "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=128MB $extra" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 $extra" \
     start >"$dir/pg_ctl.log" 2>&1
 echo READY
 # Wait for the owner to go away (its end of our stdin closes), then clean up.
@@ -133,13 +133,16 @@ impl PgCluster {
     /// fsync: a test's data need not survive a power cut); it stops when
     /// dropped (or when the process exits).
     pub fn start() -> Result<Self, String> {
-        Self::start_with("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        Self::start_with(
+            "-c shared_buffers=128MB -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+        )
     }
 
     /// Like [`PgCluster::start`] with PostgreSQL's durable defaults (fsync
-    /// on every commit), for benchmark figures that mean something.
+    /// on every commit) and 1 GiB of shared buffers (a small server's
+    /// setting), for benchmark figures that mean something.
     pub fn start_durable() -> Result<Self, String> {
-        Self::start_with("")
+        Self::start_with("-c shared_buffers=1GB")
     }
 
     fn start_with(extra: &str) -> Result<Self, String> {

@@ -238,6 +238,7 @@ async fn upsert_is_idempotent_and_reenrichment_replaces_derived_rows(b: Backend)
     assert_eq!(store.upsert(&ev).await.unwrap(), UpsertOutcome::Stale);
     assert_eq!(store.get("a1").await.unwrap().unwrap(), newer);
     assert_eq!(entity_count(&store, "a1").await, 1);
+    fts_integrity(&db).await;
     assert!(store.article("nope").await.unwrap().is_none());
     assert!(store.get("nope").await.unwrap().is_none());
 }
@@ -535,6 +536,24 @@ async fn hostile_query_text_never_errors(b: Backend) {
     assert_eq!(store.count().await.unwrap(), 3, "tables intact");
 }
 
+/// SQLite's own check of its full-text index (entries replaced with the
+/// 'delete' command must have left it consistent). Nothing to check on
+/// PostgreSQL, whose index is maintained by the server.
+async fn fts_integrity(db: &TestDb) {
+    if db.backend != Backend::Sqlite {
+        return;
+    }
+    let path = newsflow_store::SqliteStore::path_of(&db.cfg).unwrap();
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+}
+
 fn camara_event(id: &str, time: &str, body: &str) -> Envelope<Enriched> {
     Ev::new(id, "Titre", body, "fr", "2025-06-25")
         .time(time)
@@ -668,6 +687,7 @@ async fn concurrent_versions_never_lose_the_newest(b: Backend) {
     )
     .await;
     assert!(old.is_empty(), "the index holds the newest text only");
+    fts_integrity(&db).await;
 }
 
 async fn pagination_by_cursor_visits_every_article_once(b: Backend) {
@@ -927,7 +947,8 @@ async fn copies_stored_concurrently_by_two_replicas_are_linked(b: Backend) {
     let db = TestDb::new(b, "syndication-race").await;
     let (s1, s2) = tokio::join!(open_store(&db.cfg), open_store(&db.cfg));
     let (s1, s2) = (s1.unwrap(), s2.unwrap());
-    // Sixty distinct stories, each as two copies (one word differs); one
+    // Sixty distinct stories, each as two copies (one word differs, one
+    // fingerprint bit); one
     // replica stores the first copies while the other stores the second
     // ones, in batches that overlap in time: every pair must end up linked
     // (neither transaction may miss the other's copy).
@@ -939,7 +960,8 @@ async fn copies_stored_concurrently_by_two_replicas_are_linked(b: Backend) {
         let text = words.join(" ");
         let copy = text.replacen("mot", "MOTS", 1);
         let fp = support::simhash::simhash(&text);
-        let fp2 = support::simhash::simhash(&copy);
+        // One bit apart: a copy for any threshold.
+        let fp2 = format!("{:016x}", u64::from_str_radix(&fp, 16).unwrap() ^ 1);
         let e1 = Ev::new(&format!("s{i}a"), "T", &text, "fr", "2025-06-25")
             .fingerprint(&fp)
             .build();
@@ -982,7 +1004,13 @@ async fn copies_stored_concurrently_by_two_replicas_are_linked(b: Backend) {
 
 async fn clusters_merge_and_the_threshold_is_tunable(b: Backend) {
     let db = TestDb::new(b, "clusters").await;
-    let store = db.open().await;
+    // A threshold above 3: candidates come from probing flipped band values.
+    let store = open_store(&StoreConfig {
+        duplicate_max_distance: 6,
+        ..db.cfg.clone()
+    })
+    .await
+    .unwrap();
     // Three copies: x and z are 8 bits apart, y sits between them (4 and
     // 4): with a threshold of 6, x-y and y-z link, so all three are one
     // story even if y arrives last.
@@ -1318,7 +1346,7 @@ async fn a_version_1_sqlite_database_is_upgraded_and_rederived() {
         ..StoreConfig::default()
     };
     let store = open_store(&cfg).await.unwrap();
-    assert_eq!(applied(&store).await, vec![1, 2]);
+    assert_eq!(applied(&store).await, vec![1, 2, 3]);
     let hits = list(
         &store,
         ArticleQuery {
@@ -1348,4 +1376,88 @@ async fn a_version_1_sqlite_database_is_upgraded_and_rederived() {
         "kept"
     );
     assert!(!detail.entities.is_empty());
+}
+
+#[tokio::test]
+async fn a_version_2_sqlite_database_gets_the_leaner_index() {
+    // A database written by the first PostgreSQL-era store (schema 2: a
+    // positional full-text index with contentless_delete).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for sql in [
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/sqlite/0002_queries.sql"),
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, '2025-06-26T00:00:00.000000Z'), (2, '2025-06-26T00:00:00.000000Z');",
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    let ev = seed();
+    sqlx::query(
+        "INSERT INTO articles (article_id, trace_id, url, title, published, body_text, enriched_at,
+             stored_at, first_stored_at, sort_at, sort_key, schema_version, derived_version, event)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 42, 1, 1, ?)",
+    )
+    .bind(&ev.article_id)
+    .bind(&ev.trace_id)
+    .bind(&ev.data.article.url)
+    .bind(&ev.data.article.title)
+    .bind(&ev.data.article.published)
+    .bind(&ev.data.article.body_text)
+    .bind("2025-06-25T07:14:02.000000Z")
+    .bind("2025-06-25T07:15:00.000000Z")
+    .bind("2025-06-25T07:15:00.000000Z")
+    .bind("2025-06-25T00:00:00.000000Z")
+    .bind(serde_json::to_string(&ev).unwrap())
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO articles_fts (rowid, title, body) VALUES (42, ?, ?)")
+        .bind(&ev.data.article.title)
+        .bind(&ev.data.article.body_text)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let db = TestDb {
+        cfg: StoreConfig {
+            db: path.display().to_string(),
+            ..StoreConfig::default()
+        },
+        backend: Backend::Sqlite,
+        _dir: None,
+    };
+    let store = db.open().await;
+    assert_eq!(applied(&store).await, vec![1, 2, 3]);
+    for query in [
+        ArticleQuery {
+            text: Some("Camara".into()),
+            ..q()
+        },
+        ArticleQuery {
+            entity: Some("Camara".into()),
+            ..q()
+        },
+    ] {
+        let hits = list(&store, query.clone()).await;
+        assert_eq!(ids(&hits), vec![ev.article_id.as_str()], "{query:?}");
+    }
+    // Re-storing it replaces its new index entry cleanly.
+    store.upsert(&ev).await.unwrap();
+    assert_eq!(
+        list(
+            &store,
+            ArticleQuery {
+                text: Some("Beloosov".into()),
+                ..q()
+            }
+        )
+        .await
+        .len(),
+        1
+    );
+    fts_integrity(&db).await;
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 pub struct TestDb {
     pub cfg: StoreConfig,
     pub backend: Backend,
-    _dir: Option<tempfile::TempDir>,
+    pub _dir: Option<tempfile::TempDir>,
 }
 
 impl TestDb {
