@@ -100,7 +100,9 @@ fn the_config_file_documents_every_setting() {
     // would silently take a code default nobody can read about.
     let text = std::fs::read_to_string(util::repo().join("config/default.toml")).unwrap();
     let table: toml::Table = text.parse().unwrap();
-    for section in ["nats", "fetch", "parse", "enrich", "store", "log", "up"] {
+    for section in [
+        "nats", "fetch", "parse", "enrich", "store", "api", "log", "up", "ops",
+    ] {
         assert!(
             table.contains_key(section),
             "config/default.toml lacks [{section}]"

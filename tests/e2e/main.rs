@@ -7,4 +7,5 @@ mod compose;
 mod pipeline;
 mod processes;
 mod schemas;
+mod search;
 mod util;

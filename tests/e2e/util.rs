@@ -33,6 +33,8 @@ pub fn config(nats_url: &str, db: &Path) -> AppConfig {
     cfg.nats.consumer.backoff_max_ms = 500;
     cfg.nats.consumer.max_deliver = 3;
     cfg.store.db = db.display().to_string();
+    // Tests run side by side: the query API takes any free port.
+    cfg.api.listen = "127.0.0.1:0".into();
     cfg.fetch.allow = vec!["127.0.0.1".into()];
     // Every fixture page is on one loopback host; the tests are not about
     // politeness (the fetch crate's own tests are).

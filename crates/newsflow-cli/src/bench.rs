@@ -55,6 +55,8 @@ pub async fn e2e(
     let server = newsflow_runtime::NatsServerProcess::start(0, &work_dir.join("nats"), &[])?;
     cfg.nats.url = server.url();
     cfg.store.db = work_dir.join("bench.db").display().to_string();
+    // The benchmark measures the pipeline, not the query API.
+    cfg.api.listen = String::new();
     // One loopback host serves every page: politeness would measure the
     // configured per-host delay, not the pipeline.
     cfg.fetch = cfg.fetch.impolite();

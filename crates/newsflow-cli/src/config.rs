@@ -23,6 +23,8 @@ pub struct AppConfig {
     pub enrich: newsflow_enrich::EnrichConfig,
     /// Store stage.
     pub store: newsflow_store::StoreConfig,
+    /// The query API the store service serves.
+    pub api: newsflow_api::ApiConfig,
     /// Logging.
     pub log: LogConfig,
     /// `newsflow up`.

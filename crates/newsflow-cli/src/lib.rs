@@ -14,3 +14,4 @@ pub mod offline;
 pub mod ops;
 pub mod pipeline;
 pub mod print;
+pub mod query;

@@ -29,7 +29,7 @@ struct Cli {
     /// NATS server URL.
     #[arg(long, global = true, env = "NATS_URL")]
     nats: Option<String>,
-    /// Database: a SQLite path or sqlite:// URL.
+    /// Database: a SQLite path or sqlite:// URL, or a postgres:// URL.
     #[arg(long, global = true, env = "NEWSFLOW_DB")]
     db: Option<String>,
     /// Log JSON lines instead of text.
@@ -93,23 +93,16 @@ enum Command {
         #[arg(long)]
         count: Option<usize>,
     },
-    /// Query the store.
+    /// Query the store: words, entity, place, country, site, period.
     Search {
-        /// Full-text query (accents and case ignored).
-        query: Option<String>,
-        /// Only articles in this language (two letters).
-        #[arg(long)]
-        lang: Option<String>,
-        /// Only articles naming this entity (canonical name).
-        #[arg(long)]
-        entity: Option<String>,
-        /// Only articles published on or after this date (YYYY-MM-DD).
-        #[arg(long)]
-        since: Option<String>,
-        /// Most results.
-        #[arg(long, default_value_t = 20)]
-        limit: u32,
-        /// JSON lines instead of a table.
+        #[command(flatten)]
+        args: newsflow_cli::query::SearchArgs,
+    },
+    /// One stored article with its entities, places, quotes and copies.
+    Show {
+        /// Article id (first column of `newsflow search`).
+        id: String,
+        /// The whole record as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -330,46 +323,8 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             from_start,
             count,
         } => tail(cfg, json, from_start, count).await?,
-        Command::Search {
-            query,
-            lang,
-            entity,
-            since,
-            limit,
-            json,
-        } => {
-            let store = newsflow_store::SqliteStore::open(&cfg.store)
-                .await
-                .with_context(|| format!("cannot open the store at {}", cfg.store.db))?;
-            let q = newsflow_store::SearchQuery {
-                text: query,
-                lang,
-                entity,
-                since,
-                limit,
-            };
-            let hits = store.search(&q).await?;
-            let mut out = std::io::stdout().lock();
-            for hit in &hits {
-                if json {
-                    serde_json::to_writer(&mut out, hit)?;
-                    writeln!(out)?;
-                } else {
-                    writeln!(
-                        out,
-                        "{}  {:<10}  {:<2}  {}  ({})",
-                        hit.article_id,
-                        hit.published.as_deref().unwrap_or("-"),
-                        hit.lang.as_deref().unwrap_or("-"),
-                        hit.title.as_deref().unwrap_or("(no title)"),
-                        hit.site_name.as_deref().unwrap_or("-"),
-                    )?;
-                }
-            }
-            if !json {
-                eprintln!("{} result(s)", hits.len());
-            }
-        }
+        Command::Search { args } => newsflow_cli::query::search(&cfg, &args).await?,
+        Command::Show { id, json } => newsflow_cli::query::show(&cfg, &id, json).await?,
         Command::Extract { url, files } => {
             let mut out = std::io::stdout().lock();
             let mut failed = 0;
@@ -534,9 +489,7 @@ async fn service(cfg: AppConfig, name: StageName) -> anyhow::Result<()> {
 
 /// Readiness of the store's database: a cheap query on its own connection.
 async fn store_check(cfg: &AppConfig) -> anyhow::Result<(String, newsflow_cli::ops::Check)> {
-    let store = newsflow_store::SqliteStore::open(&cfg.store)
-        .await
-        .with_context(|| format!("cannot open the store at {}", cfg.store.db))?;
+    let store = newsflow_cli::query::open(cfg).await?;
     let check: newsflow_cli::ops::Check = std::sync::Arc::new(move || {
         let store = store.clone();
         Box::pin(async move { store.count().await.map(|_| ()).map_err(|e| e.to_string()) })
@@ -572,6 +525,8 @@ async fn up(
     let site = if demo {
         // The demo site is on loopback, which the SSRF guard refuses unless allowed.
         cfg.fetch.allow.push("127.0.0.1".into());
+        // The demo exits once the seed is printed: no query API to serve.
+        cfg.api.listen = String::new();
         Some(newsflow_cli::demo::serve_seeds(&seeds).await?)
     } else {
         None
@@ -588,6 +543,12 @@ async fn up(
         "pipeline running: store {}; publish with `newsflow publish URL`, follow with `newsflow tail`; Ctrl-C stops",
         cfg.store.db
     );
+    if !cfg.api.listen.trim().is_empty() {
+        eprintln!(
+            "query API on http://{}/articles?q=… (also /articles/{{id}} /entities /quotes /openapi.json)",
+            cfg.api.listen.trim()
+        );
+    }
     let stages = {
         let (cfg, bus, shutdown) = (cfg.clone(), bus.clone(), shutdown.clone());
         tokio::spawn(async move { pipeline::run_all(&cfg, &bus, shutdown).await })

@@ -78,10 +78,21 @@ pub async fn run_one(
             .await
         }
         StageName::Store => {
-            let store = newsflow_store::SqliteStore::open(&cfg.store)
-                .await
-                .with_context(|| format!("cannot open the store at {}", cfg.store.db))?;
-            run(bus, newsflow_store::StoreStage::new(store), shutdown).await
+            let store = crate::query::open(cfg).await?;
+            let api = serve_api(cfg, store.clone(), shutdown.clone()).await?;
+            let result = run(
+                bus,
+                newsflow_store::StoreStage::new(store.clone()),
+                shutdown,
+            )
+            .await;
+            // The API answers until the stage has drained, then finishes
+            // the requests in flight.
+            if let Some(api) = api {
+                let _ = api.await;
+            }
+            store.close().await;
+            result
         }
     }
 }
@@ -114,4 +125,32 @@ pub async fn run_all(
     let results = futures::future::join_all(runs).await;
     results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
     Ok(())
+}
+
+/// Serve the query API next to the store stage until `shutdown`; `None`
+/// when `api.listen` is empty.
+async fn serve_api(
+    cfg: &AppConfig,
+    store: newsflow_store::AnyStore,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let listen = cfg.api.listen.trim();
+    if listen.is_empty() {
+        return Ok(None);
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {listen} for the query API; set api.listen \
+             (NEWSFLOW__API__LISTEN) to a free address, or \"\" to turn the API off"
+            )
+        })?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "query API: GET /articles /articles/{{id}} /entities /quotes /openapi.json");
+    Ok(Some(tokio::spawn(async move {
+        if let Err(e) = newsflow_api::serve(listener, store, shutdown.cancelled_owned()).await {
+            tracing::warn!(error = %e, "query API stopped");
+        }
+    })))
 }
