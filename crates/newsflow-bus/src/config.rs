@@ -4,7 +4,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BusConfig {
-    /// Server URL. The `NATS_URL` environment variable and `--nats` override it.
+    /// Server URL, or several comma-separated (the nodes of a cluster).
     pub url: String,
     /// Connection name shown by the server (`nats server report connections`).
     pub client_name: String,

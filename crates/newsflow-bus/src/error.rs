@@ -12,6 +12,9 @@ pub enum BusError {
         /// Client message.
         reason: String,
     },
+    /// A setting no server can work with (fix the configuration).
+    #[error("bad NATS setting: {0}")]
+    Config(String),
     /// Creating or reading streams, consumers or buckets failed.
     #[error("JetStream setup failed: {0}. Is JetStream enabled on the server (`nats-server -js`)?")]
     Topology(String),

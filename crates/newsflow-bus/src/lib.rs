@@ -60,11 +60,26 @@ impl Bus {
     /// Connect to the server named in the configuration.
     pub async fn connect(cfg: BusConfig) -> Result<Self, BusError> {
         let url = cfg.url.clone();
+        // A cluster is given as a comma-separated list: the client connects
+        // to any of them (in random order, spreading clients over nodes)
+        // and fails over to the others.
+        let servers = url
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<async_nats::ServerAddr>()
+                    .map_err(|e| BusError::Connect {
+                        url: s.to_string(),
+                        reason: format!("not a NATS server URL: {e}"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let client = async_nats::ConnectOptions::new()
             .name(cfg.client_name.clone())
             .connection_timeout(Duration::from_millis(cfg.connect_timeout_ms))
             .request_timeout(Some(Duration::from_millis(cfg.request_timeout_ms)))
-            .connect(url.as_str())
+            .connect(servers)
             .await
             .map_err(|e| BusError::Connect {
                 url: url.clone(),

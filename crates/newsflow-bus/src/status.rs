@@ -22,6 +22,8 @@ pub struct StreamStatus {
     pub messages: u64,
     /// Bytes stored.
     pub bytes: u64,
+    /// Copies the cluster keeps of it (1 on a single server).
+    pub replicas: usize,
     /// Its consumers.
     pub consumers: Vec<ConsumerStatus>,
 }
@@ -104,6 +106,7 @@ impl Bus {
                 name: name.to_string(),
                 messages: info.state.messages,
                 bytes: info.state.bytes,
+                replicas: info.config.num_replicas,
                 consumers,
             });
         }

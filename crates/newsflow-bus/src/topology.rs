@@ -15,11 +15,17 @@ impl Bus {
             "memory" => stream::StorageType::Memory,
             "file" => stream::StorageType::File,
             other => {
-                return Err(BusError::Topology(format!(
-                    "storage `{other}` is unknown; use `file` or `memory`"
+                return Err(BusError::Config(format!(
+                    "nats.storage `{other}` is unknown; use `file` or `memory`"
                 )));
             }
         };
+        if !(1..=5).contains(&cfg.replicas) {
+            return Err(BusError::Config(format!(
+                "nats.replicas is {}; JetStream keeps 1 to 5 copies (1 on one server, 3 in a three-node cluster)",
+                cfg.replicas
+            )));
+        }
         let streams = [
             (subjects::STREAM_URLS, subjects::URLS.to_string()),
             (subjects::STREAM_FETCHED, subjects::FETCHED.to_string()),

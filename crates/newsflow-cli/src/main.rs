@@ -716,8 +716,8 @@ async fn status(
         println!("{}", serde_json::to_string_pretty(&status)?);
     } else {
         println!(
-            "{:<20} {:>9} {:>12}   consumers (pending / unacked / redelivered)",
-            "stream", "messages", "bytes"
+            "{:<20} {:>3} {:>9} {:>12}   consumers (pending / unacked / redelivered)",
+            "stream", "R", "messages", "bytes"
         );
         for s in &status.streams {
             let consumers: Vec<String> = s
@@ -731,8 +731,9 @@ async fn status(
                 })
                 .collect();
             println!(
-                "{:<20} {:>9} {:>12}   {}",
+                "{:<20} {:>3} {:>9} {:>12}   {}",
                 s.name,
+                s.replicas,
                 s.messages,
                 s.bytes,
                 consumers.join(", ")

@@ -24,11 +24,36 @@ pub enum StageName {
     Store,
 }
 
-/// Connect to NATS and make sure the streams exist.
+/// How long a service waits at start-up for JetStream to accept its
+/// streams: a cluster elects its leaders some seconds after it starts, and
+/// a restarted server recovers its streams first.
+const TOPOLOGY_WAIT: Duration = Duration::from_secs(60);
+
+/// Connect to NATS and make sure the streams exist, waiting (with a log
+/// line per attempt) while JetStream is not ready yet.
 pub async fn connect(cfg: &AppConfig) -> anyhow::Result<Bus> {
     let bus = Bus::connect(cfg.nats.clone()).await?;
-    bus.ensure_topology().await?;
-    Ok(bus)
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match bus.ensure_topology().await {
+            Ok(()) => return Ok(bus),
+            Err(e @ newsflow_bus::BusError::Config(_)) => return Err(e.into()),
+            Err(e) if started.elapsed() < TOPOLOGY_WAIT => {
+                tracing::warn!(error = %e, "JetStream not ready for the streams yet; retrying");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "JetStream did not accept the streams within {}s; check that the server runs with JetStream (-js) and, in a cluster, that a majority of nodes is up",
+                        TOPOLOGY_WAIT.as_secs()
+                    )
+                });
+            }
+        }
+    }
 }
 
 async fn run<S: Stage>(bus: &Bus, stage: S, shutdown: CancellationToken) -> anyhow::Result<()> {

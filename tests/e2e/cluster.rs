@@ -1,0 +1,103 @@
+//! Beyond one server: the stages, as separate processes, on a three-node
+//! JetStream cluster with replicated (R3) streams; one node is killed with
+//! SIGKILL mid-run and every article still arrives, once.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use newsflow_core::subjects;
+use newsflow_store::{ArticleStore, SqliteStore, StoreConfig};
+use newsflow_test_support::{FixtureSite, NatsCluster, Page};
+
+use crate::util::{self, eventually};
+
+const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
+
+fn stage(name: &str, nats: &str, db: &std::path::Path) -> Child {
+    Command::new(BIN)
+        .arg(name)
+        .env("NATS_URL", nats)
+        .env("NEWSFLOW_DB", db)
+        .env("NEWSFLOW__NATS__REPLICAS", "3")
+        .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
+        .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
+        .env("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3")
+        .env("NEWSFLOW__API__LISTEN", "")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn newsflow")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_node_killed_mid_run_loses_nothing() {
+    let mut cluster = NatsCluster::start(3);
+    let site = FixtureSite::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("newsflow.db");
+    let n = 60;
+    for i in 0..n {
+        site.route(&format!("/c/{i}.html"), Page::html(util::seed_page()));
+    }
+    let mut cfg = util::config(&cluster.url(), &db);
+    cfg.nats.replicas = 3;
+    // The cluster elects its JetStream leaders after it starts: the same
+    // start-up wait every service does.
+    let bus = newsflow_cli::pipeline::connect(&cfg).await.unwrap();
+    let info = bus.status().await.unwrap();
+    for s in &info.streams {
+        assert_eq!(s.replicas, 3, "stream {} is not replicated", s.name);
+    }
+    let mut children: Vec<Child> = ["fetch", "parse", "enrich", "store"]
+        .iter()
+        .map(|s| stage(s, &cluster.url(), &db))
+        .collect();
+    for i in 0..n {
+        let url = site.url(&format!("/c/{i}.html"));
+        bus.publish_bytes(subjects::URLS, Bytes::from(url), &format!("c{i}"))
+            .await
+            .unwrap();
+    }
+    let store = SqliteStore::open(&StoreConfig {
+        db: db.display().to_string(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let before = eventually(Duration::from_secs(60), "the first stored articles", || {
+        let store = store.clone();
+        async move { store.count().await.ok().filter(|c| *c >= 5) }
+    })
+    .await;
+    assert!(before < n as u64, "the kill must come mid-run");
+    // Node 0 is first in every client's list, so it holds connections and
+    // stream leaders: the worst one to lose.
+    cluster.kill(0);
+
+    let count = eventually(Duration::from_secs(180), "all articles stored", || {
+        let store = store.clone();
+        async move {
+            let c = store.count().await.ok()?;
+            (c == n as u64).then_some(c)
+        }
+    })
+    .await;
+    assert_eq!(count, n as u64);
+    let status = eventually(Duration::from_secs(30), "the status of the cluster", || {
+        let bus = bus.clone();
+        async move { bus.status().await.ok() }
+    })
+    .await;
+    assert_eq!(status.dlq_total(), 0, "dead letters: {:?}", status.dlq);
+    for child in &mut children {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    for child in &mut children {
+        let _ = child.wait();
+    }
+}
