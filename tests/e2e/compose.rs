@@ -125,3 +125,96 @@ fn the_config_file_documents_every_setting() {
         );
     }
 }
+
+/// docker-compose.yml with docker-compose.cluster.yml layered over it, as
+/// `docker compose -f … -f …` merges them: maps merge, lists replace.
+fn cluster_compose() -> Value {
+    let text = std::fs::read_to_string(util::repo().join("docker-compose.cluster.yml")).unwrap();
+    let mut over: Value = serde_yaml_ng::from_str(&text).unwrap();
+    over.apply_merge().unwrap();
+    let mut base = compose();
+    fn merge(base: &mut Value, over: &Value) {
+        match (base, over) {
+            (Value::Mapping(b), Value::Mapping(o)) => {
+                for (k, v) in o {
+                    match b.get_mut(k) {
+                        Some(existing) => merge(existing, v),
+                        None => {
+                            b.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            (b, o) => *b = o.clone(),
+        }
+    }
+    merge(&mut base, &over);
+    base
+}
+
+#[test]
+fn the_cluster_variant_runs_every_stage_on_three_replicated_nodes() {
+    let compose = cluster_compose();
+    let services = compose["services"].as_mapping().unwrap();
+    let nodes: Vec<&str> = services
+        .iter()
+        .filter(|(_, s)| {
+            s.get("image")
+                .and_then(Value::as_str)
+                .is_some_and(|i| i.starts_with("nats:"))
+        })
+        .map(|(n, _)| n.as_str().unwrap())
+        .collect();
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    // Every node routes to every node, by a service name that exists.
+    for node in &nodes {
+        let command: Vec<&str> = services[*node]["command"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let routes = command[command.iter().position(|a| *a == "--routes").unwrap() + 1];
+        for n in &nodes {
+            assert!(
+                routes.contains(&format!("nats://{n}:6222")),
+                "{node} has no route to {n}"
+            );
+        }
+        assert!(command.contains(&"-js"), "{node} runs without JetStream");
+    }
+    let mut stages = 0;
+    for (name, service) in services {
+        if service.get("build").is_none() {
+            continue;
+        }
+        stages += 1;
+        let env = &service["environment"];
+        let url = env["NATS_URL"].as_str().unwrap();
+        for n in &nodes {
+            assert!(
+                url.contains(&format!("nats://{n}:4222")),
+                "{name:?} does not know node {n}: {url}"
+            );
+        }
+        let vars: Vec<(String, String)> = env
+            .as_mapping()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.as_str().unwrap().starts_with("NEWSFLOW__"))
+            .map(|(k, v)| (k.as_str().unwrap().into(), v.as_str().unwrap().into()))
+            .collect();
+        let cfg: newsflow_cli::config::AppConfig =
+            newsflow_runtime::config::load_with_env(newsflow_cli::config::DEFAULTS, None, vars)
+                .unwrap();
+        assert_eq!(cfg.nats.replicas, 3, "{name:?} would create R1 streams");
+    }
+    assert!(stages >= 4);
+    // The store keeps its PostgreSQL URL after the layering.
+    assert!(
+        services["store"]["environment"]["NEWSFLOW_DB"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres://")
+    );
+}
