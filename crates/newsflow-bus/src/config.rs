@@ -66,6 +66,10 @@ pub struct ConsumerSettings {
     pub backoff_base_ms: u64,
     /// Longest retry delay in milliseconds.
     pub backoff_max_ms: u64,
+    /// While a dependency is down (database, NATS for outputs), a message
+    /// is held and retried in place, without spending its deliveries, for
+    /// at most this many seconds; then the usual retries resume.
+    pub outage_max_secs: u64,
 }
 
 impl Default for ConsumerSettings {
@@ -77,6 +81,7 @@ impl Default for ConsumerSettings {
             max_deliver: 5,
             backoff_base_ms: 1_000,
             backoff_max_ms: 60_000,
+            outage_max_secs: 600,
         }
     }
 }

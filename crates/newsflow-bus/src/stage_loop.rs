@@ -31,6 +31,8 @@ pub struct StageStats {
     pub retried: AtomicU64,
     /// Messages terminated after a DLQ record.
     pub dead_lettered: AtomicU64,
+    /// Waits in place while a dependency was down.
+    pub outage_waits: AtomicU64,
 }
 
 struct Delivery {
@@ -42,6 +44,13 @@ struct Delivery {
 enum Outcome {
     Ack,
     Nak(Duration),
+    /// A dependency is down: hold the message and try again in place.
+    Outage {
+        kind: String,
+        reason: String,
+        article_id: Option<String>,
+        trace_id: Option<String>,
+    },
     DeadLetter {
         kind: String,
         message: String,
@@ -89,9 +98,10 @@ impl Bus {
                 .for_each_concurrent(settings.max_in_flight, |item| {
                     let stage = stage.clone();
                     let stats = stats.clone();
+                    let shutdown = shutdown.clone();
                     async move {
                         match item {
-                            Ok(message) => self.process(&*stage, message, &stats).await,
+                            Ok(message) => self.process(&*stage, message, &stats, shutdown).await,
                             // Missed heartbeats and similar: the pull stream
                             // recovers by itself; nothing was delivered.
                             Err(e) => debug!(stage = S::NAME, error = %e, "pull stream notice"),
@@ -141,7 +151,13 @@ impl Bus {
             .map_err(|e| BusError::Topology(format!("consumer {}: {e}", S::NAME)))
     }
 
-    async fn process<S: Stage>(&self, stage: &S, message: jetstream::Message, stats: &StageStats) {
+    async fn process<S: Stage>(
+        &self,
+        stage: &S,
+        message: jetstream::Message,
+        stats: &StageStats,
+        shutdown: impl Future<Output = ()> + Clone,
+    ) {
         let delivery = match message.info() {
             Ok(i) => Delivery {
                 stream: i.stream.to_string(),
@@ -170,25 +186,82 @@ impl Bus {
         };
         let fallback_trace =
             newsflow_core::short_hash(&format!("{}:{}", delivery.stream, delivery.sequence));
-        let outcome = match S::In::decode(&payload, &fallback_trace) {
-            Err(e) => Outcome::DeadLetter {
-                kind: e.kind().to_string(),
-                message: e.to_string(),
-                article_id: None,
-                trace_id: None,
-            },
-            Ok(input) => {
-                let span = info_span!(
-                    "message",
-                    stage = S::NAME,
-                    article_id = %input.article_id,
-                    trace_id = %input.trace_id,
-                    seq = delivery.sequence,
-                    attempt = delivery.delivered,
+        let settings = &self.config().consumer;
+        let outage_budget = Duration::from_secs(settings.outage_max_secs);
+        let mut waited = Duration::ZERO;
+        let mut pause = Duration::from_millis(settings.backoff_base_ms.max(1));
+        let outcome = loop {
+            let outcome = match S::In::decode(&payload, &fallback_trace) {
+                Err(e) => Outcome::DeadLetter {
+                    kind: e.kind().to_string(),
+                    message: e.to_string(),
+                    article_id: None,
+                    trace_id: None,
+                },
+                Ok(input) => {
+                    let span = info_span!(
+                        "message",
+                        stage = S::NAME,
+                        article_id = %input.article_id,
+                        trace_id = %input.trace_id,
+                        seq = delivery.sequence,
+                        attempt = delivery.delivered,
+                    );
+                    self.handle::<S>(stage, &message, &delivery, input)
+                        .instrument(span)
+                        .await
+                }
+            };
+            let Outcome::Outage {
+                kind,
+                reason,
+                article_id,
+                trace_id,
+            } = outcome
+            else {
+                break outcome;
+            };
+            // The input is fine and a dependency is down: wait here (the
+            // server keeps the message ours through progress acks) rather
+            // than spend a delivery attempt per retry, and so turn an outage
+            // into dead letters. A stopping stage or an outage longer than
+            // the budget falls back to the counted retries.
+            let stopping = shutdown.clone().now_or_never().is_some();
+            if stopping || waited >= outage_budget {
+                break self.retry_or_give_up(
+                    &delivery,
+                    StageError::retry(kind, reason),
+                    article_id,
+                    trace_id,
                 );
-                self.handle::<S>(stage, &message, &delivery, input)
-                    .instrument(span)
-                    .await
+            }
+            if waited.is_zero() {
+                warn!(
+                    stage = S::NAME,
+                    kind,
+                    reason,
+                    "dependency unavailable; holding the message and retrying in place"
+                );
+            } else {
+                debug!(
+                    stage = S::NAME,
+                    kind,
+                    reason,
+                    waited_ms = waited.as_millis() as u64,
+                    "still unavailable"
+                );
+            }
+            stats.outage_waits.fetch_add(1, Ordering::Relaxed);
+            let interrupted = tokio::select! {
+                _ = with_progress(&message, self.progress_interval(), tokio::time::sleep(pause)) => false,
+                _ = shutdown.clone() => true,
+            };
+            waited += pause;
+            pause = (pause * 2).min(
+                Duration::from_millis(settings.backoff_max_ms.max(1)).min(Duration::from_secs(5)),
+            );
+            if interrupted {
+                waited = outage_budget;
             }
         };
         self.finish::<S>(&message, &delivery, outcome, payload, stats)
@@ -215,6 +288,14 @@ impl Bus {
                     trace_id: Some(trace_id),
                 };
             }
+            Ok(Err(StageError::Unavailable { kind, reason })) => {
+                return Outcome::Outage {
+                    kind,
+                    reason,
+                    article_id: Some(article_id),
+                    trace_id: Some(trace_id),
+                };
+            }
             Ok(Err(error)) => {
                 return self.retry_or_give_up(delivery, error, Some(article_id), Some(trace_id));
             }
@@ -233,13 +314,14 @@ impl Bus {
                 index
             );
             if let Err(e) = self.publish(output, &msg_id).await {
-                warn!(error = %e, "output publish failed; will retry");
-                return self.retry_or_give_up(
-                    delivery,
-                    StageError::retry("publish", e.to_string()),
-                    Some(article_id),
-                    Some(trace_id),
-                );
+                // NATS (or the output stream) is unavailable: redone in
+                // place; outputs already published are dropped by their ids.
+                return Outcome::Outage {
+                    kind: "publish".into(),
+                    reason: e.to_string(),
+                    article_id: Some(article_id),
+                    trace_id: Some(trace_id),
+                };
             }
         }
         Outcome::Ack
@@ -254,6 +336,13 @@ impl Bus {
     ) -> Outcome {
         let settings = &self.config().consumer;
         match error {
+            // Reached once the outage budget is spent: counted like any retry.
+            StageError::Unavailable { kind, reason } => self.retry_or_give_up(
+                delivery,
+                StageError::retry(kind, reason),
+                article_id,
+                trace_id,
+            ),
             StageError::Reject { kind, reason } => Outcome::DeadLetter {
                 kind,
                 message: reason,
@@ -304,7 +393,13 @@ impl Bus {
                 stats.acked.fetch_add(1, Ordering::Relaxed);
                 message.double_ack().await
             }
-            Outcome::Nak(delay) => {
+            // process() turns outages into a wait or a counted retry; an
+            // outage reaching here is retried like any transient failure.
+            Outcome::Nak(_) | Outcome::Outage { .. } => {
+                let delay = match outcome {
+                    Outcome::Nak(delay) => delay,
+                    _ => self.config().consumer.backoff(delivery.delivered),
+                };
                 stats.retried.fetch_add(1, Ordering::Relaxed);
                 message.ack_with(AckKind::Nak(Some(delay))).await
             }

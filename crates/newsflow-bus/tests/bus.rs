@@ -44,6 +44,9 @@ struct Recorder {
     seen: Mutex<Vec<String>>,
     slow: Duration,
     started: AtomicUsize,
+    /// URLs containing "down" find their dependency unavailable this many
+    /// times before it is back.
+    outage: AtomicUsize,
 }
 
 impl Stage for Recorder {
@@ -61,6 +64,14 @@ impl Stage for Recorder {
             tokio::time::sleep(self.slow).await;
         }
         self.seen.lock().unwrap().push(url.clone());
+        if url.contains("down")
+            && self
+                .outage
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return Err(StageError::unavailable("db", "connection refused"));
+        }
         if url.contains("fail") {
             return Err(StageError::retry("http_503", "upstream unavailable"));
         }
@@ -214,6 +225,37 @@ async fn transient_failures_are_retried_then_dead_lettered() {
         3,
         "max_deliver attempts, no more"
     );
+    let _ = stop.send(());
+    handle.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_outage_is_waited_out_in_place_without_spending_deliveries() {
+    let server = NatsServer::start();
+    let bus = bus(&server).await;
+    // Twice max_deliver: counted retries would have dead-lettered it.
+    let stage = Arc::new(Recorder {
+        outage: AtomicUsize::new(6),
+        ..Default::default()
+    });
+    let (stop, handle) = spawn_stage(&bus, stage.clone());
+    publish_url(&bus, "https://example.org/down").await;
+    let out = collect(&bus, subjects::FETCHED, 1).await;
+    assert!(String::from_utf8_lossy(&out[0]).contains("example.org/down"));
+    assert_eq!(
+        stage.started.load(Ordering::SeqCst),
+        7,
+        "6 waits, then done"
+    );
+    let status = bus.status().await.unwrap();
+    assert_eq!(status.dlq_total(), 0);
+    let urls = status
+        .streams
+        .iter()
+        .find(|s| s.name == subjects::STREAM_URLS)
+        .unwrap();
+    let fetch = urls.consumers.iter().find(|c| c.name == "fetch").unwrap();
+    assert_eq!(fetch.redelivered, 0, "held in place, never redelivered");
     let _ = stop.send(());
     handle.await.unwrap();
 }

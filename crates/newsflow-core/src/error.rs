@@ -5,7 +5,10 @@ use std::time::Duration;
 /// `Retry` is transient (the same input may succeed later): the message is
 /// NAKed with a backoff. `Reject` is permanent (poison input, a refusal by
 /// policy): retrying would loop forever, so the message is terminated and
-/// published to the DLQ with the reason.
+/// published to the DLQ with the reason. `Unavailable` says a dependency
+/// is down (the database, the server outputs go to): the input is fine, so
+/// the bus holds it and tries again in place, without spending its
+/// delivery attempts, until the dependency is back.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StageError {
     /// Transient failure; try again later.
@@ -17,6 +20,14 @@ pub enum StageError {
         reason: String,
         /// Minimum delay before the retry, when the failure says so (Retry-After).
         after: Option<Duration>,
+    },
+    /// A dependency is down; try again when it is back.
+    #[error("{kind}: {reason}")]
+    Unavailable {
+        /// Short machine-readable code, e.g. `db`.
+        kind: String,
+        /// Human-readable detail.
+        reason: String,
     },
     /// Permanent failure; goes to the DLQ.
     #[error("{kind}: {reason}")]
@@ -38,6 +49,14 @@ impl StageError {
         }
     }
 
+    /// A dependency is down.
+    pub fn unavailable(kind: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Unavailable {
+            kind: kind.into(),
+            reason: reason.into(),
+        }
+    }
+
     /// A permanent failure.
     pub fn reject(kind: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Reject {
@@ -49,14 +68,18 @@ impl StageError {
     /// The machine-readable code.
     pub fn kind(&self) -> &str {
         match self {
-            Self::Retry { kind, .. } | Self::Reject { kind, .. } => kind,
+            Self::Retry { kind, .. }
+            | Self::Unavailable { kind, .. }
+            | Self::Reject { kind, .. } => kind,
         }
     }
 
     /// The human-readable detail.
     pub fn reason(&self) -> &str {
         match self {
-            Self::Retry { reason, .. } | Self::Reject { reason, .. } => reason,
+            Self::Retry { reason, .. }
+            | Self::Unavailable { reason, .. }
+            | Self::Reject { reason, .. } => reason,
         }
     }
 }

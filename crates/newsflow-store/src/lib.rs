@@ -377,7 +377,9 @@ impl<S: ArticleStore> Stage for StoreStage<S> {
                 tracing::debug!(article_id = %input.article_id, ?outcome, "stored");
                 Ok(vec![])
             }
-            Err(e) if e.is_transient() => Err(StageError::retry("db", e.to_string())),
+            // The database is down or busy; the event is fine: the bus
+            // holds it and retries in place rather than dead-letter it.
+            Err(e) if e.is_transient() => Err(StageError::unavailable("db", e.to_string())),
             Err(e) => Err(StageError::reject("db", e.to_string())),
         }
     }

@@ -1254,13 +1254,13 @@ async fn stage_stores_and_classifies_errors(b: Backend) {
     assert!(stage.handle(ev).await.unwrap().is_empty());
     assert_eq!(store.count().await.unwrap(), 1);
 
-    // A closed pool is transient: retry, not dead-letter.
+    // A closed pool means the database is unavailable: wait, not dead-letter.
     store.close().await;
     let err = stage
         .handle(Ev::new("s2", "T", "Body", "fr", "2025-06-25").build())
         .await
         .unwrap_err();
-    assert!(matches!(err, StageError::Retry { .. }), "{err:?}");
+    assert!(matches!(err, StageError::Unavailable { .. }), "{err:?}");
     assert_eq!(err.kind(), "db");
 }
 
