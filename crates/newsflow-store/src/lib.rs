@@ -24,6 +24,7 @@
 mod derive;
 mod error;
 mod fold;
+mod pg_text;
 mod postgres;
 mod query;
 mod sqlite;
