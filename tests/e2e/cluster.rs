@@ -51,9 +51,9 @@ async fn a_cluster_node_killed_mid_run_loses_nothing() {
     for s in &info.streams {
         assert_eq!(s.replicas, 3, "stream {} is not replicated", s.name);
     }
-    let mut children: Vec<Child> = ["fetch", "parse", "enrich", "store"]
+    let mut children: Vec<util::Reaped> = ["fetch", "parse", "enrich", "store"]
         .iter()
-        .map(|s| stage(s, &cluster.url(), &db))
+        .map(|s| util::Reaped(stage(s, &cluster.url(), &db)))
         .collect();
     for i in 0..n {
         let url = site.url(&format!("/c/{i}.html"));
@@ -94,10 +94,10 @@ async fn a_cluster_node_killed_mid_run_loses_nothing() {
     assert_eq!(status.dlq_total(), 0, "dead letters: {:?}", status.dlq);
     for child in &mut children {
         let _ = Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
+            .args(["-TERM", &child.0.id().to_string()])
             .status();
     }
     for child in &mut children {
-        let _ = child.wait();
+        let _ = child.0.wait();
     }
 }

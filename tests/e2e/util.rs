@@ -74,3 +74,16 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A child process killed (SIGKILL) when dropped, so a failing test leaves
+/// no stage processes behind.
+pub struct Reaped(pub std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

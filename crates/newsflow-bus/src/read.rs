@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_nats::jetstream::consumer;
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use newsflow_core::subjects;
 
 use crate::{Bus, BusError, Received, blob};
@@ -24,6 +24,24 @@ impl Bus {
             .get_stream(stream_name)
             .await
             .map_err(|e| BusError::Topology(format!("stream {stream_name}: {e}")))?;
+        // How many there are, first: an empty filter would otherwise only
+        // show itself by a timeout, and a timeout short enough for that
+        // would cut a listing of large messages short.
+        let mut counts = stream
+            .info_with_subjects(subject)
+            .await
+            .map_err(|e| BusError::Topology(e.to_string()))?;
+        let mut stored = 0u64;
+        while let Some((_, n)) = counts
+            .try_next()
+            .await
+            .map_err(|e| BusError::Topology(e.to_string()))?
+        {
+            stored += n as u64;
+        }
+        if stored == 0 {
+            return Ok(Vec::new());
+        }
         let consumer = stream
             .create_consumer(consumer::pull::OrderedConfig {
                 filter_subject: subject.to_string(),
@@ -38,8 +56,8 @@ impl Bus {
             .map_err(|e| BusError::Topology(e.to_string()))?;
         let mut out = Vec::new();
         while out.len() < limit {
-            // An empty filter answers nothing: stop after a quiet second.
-            let next = tokio::time::timeout(Duration::from_secs(1), messages.next()).await;
+            // Messages are known to be there; a long pause means trouble.
+            let next = tokio::time::timeout(Duration::from_secs(30), messages.next()).await;
             let Ok(Some(item)) = next else { break };
             let message = item.map_err(|e| BusError::Consume(e.to_string()))?;
             let info = message

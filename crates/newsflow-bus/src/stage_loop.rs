@@ -134,7 +134,10 @@ impl Bus {
             .await
             .map_err(|e| BusError::Topology(format!("stream {stream_name}: {e}")))?;
         // create_consumer creates or updates the durable, so a changed
-        // ack_wait or max_deliver takes effect on restart.
+        // ack_wait takes effect on restart. The server's delivery limit is
+        // off: at that limit it would stop delivering a message silently
+        // (only an advisory says so). The stage loop counts deliveries
+        // itself and dead-letters, with the reason, what used them up.
         stream
             .create_consumer(consumer::pull::Config {
                 durable_name: Some(S::NAME.to_string()),
@@ -142,7 +145,7 @@ impl Bus {
                 filter_subject: S::In::SUBJECT.to_string(),
                 ack_policy: consumer::AckPolicy::Explicit,
                 ack_wait: Duration::from_secs(s.ack_wait_secs),
-                max_deliver: s.max_deliver,
+                max_deliver: -1,
                 max_ack_pending: s.max_ack_pending,
                 num_replicas: self.config().replicas,
                 ..Default::default()
@@ -187,6 +190,24 @@ impl Bus {
         let fallback_trace =
             newsflow_core::short_hash(&format!("{}:{}", delivery.stream, delivery.sequence));
         let settings = &self.config().consumer;
+        // Delivered more often than retries allow without ever reaching an
+        // outcome: every earlier attempt crashed the process or outlived
+        // ack_wait. Handling it again could crash again; it goes to the DLQ.
+        let limit = u64::try_from(settings.max_deliver).unwrap_or(u64::MAX);
+        if delivery.delivered > limit {
+            let outcome = Outcome::DeadLetter {
+                kind: "deliveries_exhausted".into(),
+                message: format!(
+                    "delivered {} times without an outcome: each attempt crashed the stage or outlived ack_wait",
+                    delivery.delivered
+                ),
+                article_id: None,
+                trace_id: None,
+            };
+            return self
+                .finish::<S>(&message, &delivery, outcome, payload, stats)
+                .await;
+        }
         let outage_budget = Duration::from_secs(settings.outage_max_secs);
         let mut waited = Duration::ZERO;
         let mut pause = Duration::from_millis(settings.backoff_base_ms.max(1));

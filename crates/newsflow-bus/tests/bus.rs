@@ -335,6 +335,48 @@ async fn a_killed_stage_loses_nothing() {
 }
 
 #[tokio::test]
+async fn a_message_that_kills_every_replica_is_dead_lettered_not_dropped() {
+    let server = NatsServer::start();
+    let bus_a = bus(&server).await;
+    publish_url(&bus_a, "https://example.org/slow-crasher").await;
+    // Each delivery dies with its replica (max_deliver is 3 in `config`).
+    let slow = Arc::new(Recorder {
+        slow: Duration::from_secs(60),
+        ..Default::default()
+    });
+    for attempt in 1..=3 {
+        let dying = {
+            let bus = Bus::connect(config(&server.url())).await.unwrap();
+            let slow = slow.clone();
+            tokio::spawn(async move {
+                let _ = bus.run_stage(slow, std::future::pending()).await;
+            })
+        };
+        for _ in 0..200 {
+            if slow.started.load(Ordering::SeqCst) == attempt {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(slow.started.load(Ordering::SeqCst), attempt);
+        dying.abort();
+        let _ = dying.await;
+    }
+    // The fourth delivery is not handled again: it goes to the DLQ, where
+    // the server's own limit would have dropped it without a word.
+    let fresh = Arc::new(Recorder::default());
+    let (stop, handle) = spawn_stage(&bus_a, fresh.clone());
+    let dlq = collect(&bus_a, &subjects::dlq("fetch"), 1).await;
+    let record: Envelope<DlqRecord> = serde_json::from_slice(&dlq[0]).unwrap();
+    assert_eq!(record.data.error_kind, "deliveries_exhausted");
+    assert_eq!(record.data.attempts, 4);
+    assert!(record.data.original.unwrap().contains("slow-crasher"));
+    let _ = stop.send(());
+    handle.await.unwrap();
+    assert!(fresh.seen.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn ten_megabyte_payloads_pass_by_claim_check() {
     let server = NatsServer::start();
     let bus = bus(&server).await;
