@@ -42,23 +42,34 @@ impl Bus {
         if stored == 0 {
             return Ok(Vec::new());
         }
+        // One message per pull: a stream of large messages (up to the
+        // server's max_payload each) pulled in big batches would pile up in
+        // the server's buffer for this client until it was cut off as a
+        // slow consumer.
         let consumer = stream
-            .create_consumer(consumer::pull::OrderedConfig {
+            .create_consumer(consumer::pull::Config {
                 filter_subject: subject.to_string(),
                 deliver_policy: consumer::DeliverPolicy::All,
+                ack_policy: consumer::AckPolicy::None,
+                inactive_threshold: Duration::from_secs(60),
+                memory_storage: true,
                 ..Default::default()
             })
             .await
             .map_err(|e| BusError::Topology(e.to_string()))?;
-        let mut messages = consumer
-            .messages()
-            .await
-            .map_err(|e| BusError::Topology(e.to_string()))?;
         let mut out = Vec::new();
         while out.len() < limit {
-            // Messages are known to be there; a long pause means trouble.
-            let next = tokio::time::timeout(Duration::from_secs(30), messages.next()).await;
-            let Ok(Some(item)) = next else { break };
+            let mut batch = consumer
+                .batch()
+                .max_messages(1)
+                .expires(Duration::from_secs(30))
+                .messages()
+                .await
+                .map_err(|e| BusError::Consume(e.to_string()))?;
+            // Messages are known to be there; an empty pull means trouble.
+            let Some(item) = batch.next().await else {
+                break;
+            };
             let message = item.map_err(|e| BusError::Consume(e.to_string()))?;
             let info = message
                 .info()
