@@ -4,6 +4,7 @@
 //! separate processes, as docker compose does.
 
 mod bad_input;
+mod chaos;
 mod cluster;
 mod compose;
 mod pipeline;

@@ -74,3 +74,28 @@ impl AppConfig {
         Ok(cfg)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fetch_resolve_is_set_from_one_environment_variable() {
+        // Spawned stage processes get their host map this way (the chaos
+        // test and `bench soak`), so the inline-table syntax must parse.
+        let cfg: AppConfig = newsflow_runtime::config::load_with_env(
+            DEFAULTS,
+            None,
+            [(
+                "NEWSFLOW__FETCH__RESOLVE".to_string(),
+                r#"{ "a.chaos.test" = "127.0.0.1", "B.chaos.test" = "::1" }"#.to_string(),
+            )],
+        )
+        .unwrap();
+        assert_eq!(cfg.fetch.resolve.len(), 2);
+        assert_eq!(cfg.fetch.resolve["a.chaos.test"], "127.0.0.1");
+        let defaults: AppConfig =
+            newsflow_runtime::config::load_with_env(DEFAULTS, None, Vec::new()).unwrap();
+        assert!(defaults.fetch.resolve.is_empty());
+    }
+}

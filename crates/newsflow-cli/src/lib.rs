@@ -7,6 +7,7 @@
 
 pub mod bench;
 pub mod bench_extract;
+pub mod chaos;
 pub mod config;
 pub mod demo;
 pub mod kv;

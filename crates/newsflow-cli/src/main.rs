@@ -239,6 +239,31 @@ enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Chaos at scale: URLs on many loopback virtual hosts (some slow, some
+    /// failing once, some missing) through the four stages as separate
+    /// processes, while stages are killed, nats-server restarts and
+    /// PostgreSQL goes away; then every URL is accounted for. Exits 1 when
+    /// one is lost or counted twice.
+    Soak {
+        /// URLs to push through.
+        #[arg(long, default_value_t = 10_000)]
+        urls: usize,
+        /// Virtual hosts (`newsNN.chaos.test`, resolved to 127.0.0.1).
+        #[arg(long, default_value_t = 50)]
+        hosts: usize,
+        /// Mean seconds between two faults.
+        #[arg(long, default_value_t = 5)]
+        fault_every_secs: u64,
+        /// Give up (and count what is missing as lost) after this long.
+        #[arg(long, default_value_t = 3600)]
+        max_secs: u64,
+        /// Seed of the page mix and the faults (default: from the clock).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -421,6 +446,57 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                 repo_root: None,
             };
             newsflow_cli::bench_extract::print_report(&dir, &opts)?;
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Soak {
+                    urls,
+                    hosts,
+                    fault_every_secs,
+                    max_secs,
+                    seed,
+                    json,
+                },
+        } => {
+            let seed = seed.unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(1, |d| d.as_nanos() as u64)
+            });
+            let work_dir = newsflow_cli::chaos::temp_work_dir("soak");
+            let opts = newsflow_cli::chaos::ChaosOptions {
+                urls,
+                hosts: hosts.max(1),
+                fault_every: Duration::from_secs(fault_every_secs.max(1)),
+                max_duration: Duration::from_secs(max_secs),
+                seed,
+                binary: std::env::current_exe().context("cannot find the newsflow binary")?,
+                work_dir: work_dir.clone(),
+                progress_every: Duration::from_secs(5),
+            };
+            let report = newsflow_cli::chaos::run(&opts, |p| {
+                eprintln!(
+                    "{:>6.0} s  published {:>6}  stored {:>6}  dlq {:>5}  faults {:>3}  restarts {:>3}{}",
+                    p.elapsed_secs,
+                    p.published,
+                    p.stored.map_or("-".into(), |n| n.to_string()),
+                    p.dead_lettered.map_or("-".into(), |n| n.to_string()),
+                    p.faults,
+                    p.restarts,
+                    if p.down.is_empty() { String::new() } else { format!("  down: {}", p.down.join(",")) },
+                )
+            })
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", newsflow_cli::chaos::render(&report));
+            }
+            // The logs are kept when something went wrong.
+            if !report.passed() {
+                return Ok(std::process::ExitCode::FAILURE);
+            }
+            newsflow_cli::chaos::remove_work_dir(&work_dir);
         }
         Command::Bench {
             what:

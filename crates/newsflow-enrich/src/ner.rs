@@ -62,8 +62,15 @@ impl Tok {
         n >= 2 && n == upper
     }
 
-    /// An acronym: 2–6 letters (digits allowed), mostly capitals (`ONU`, `FAMa`, `M23`, `AfD`).
+    /// An acronym: 2–6 letters (digits allowed), mostly capitals (`ONU`,
+    /// `FAMa`, `M23`, `AfD`), or two such joined by a hyphen (`PDCI-RDA`).
     fn is_acronym(&self) -> bool {
+        if let Some((x, y)) = self.text.split_once('-') {
+            let caps = |p: &str| {
+                (2..=6).contains(&p.chars().count()) && p.chars().all(|c| c.is_ascii_uppercase())
+            };
+            return caps(x) && caps(y);
+        }
         let chars: Vec<char> = self.text.chars().filter(|c| *c != '.').collect();
         let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
         let upper = chars.iter().filter(|c| c.is_uppercase()).count();
@@ -591,6 +598,8 @@ pub fn entities(text: &str) -> Vec<Entity> {
     // 4. Canonical names.
     resolve_acronyms(&toks, &mut mentions);
     resolve_people(&mut mentions);
+    resolve_surname_places(&mut mentions);
+    resolve_civil_names(&toks, &mut mentions);
 
     mentions
         .into_iter()
@@ -654,8 +663,10 @@ fn split_run(
             // Strip leading function words, demonyms and connectors.
             while s < e
                 && !gaz.contains_key(&s)
-                && (is_skippable(&toks[s], is_demonym(&toks[s]))
-                    || is_connector(toks, s)
+                && (is_skippable(
+                    &toks[s],
+                    is_demonym(&toks[s]) && !first_name_like(toks, s, e),
+                ) || is_connector(toks, s)
                     || toks[s].kind == Kind::Elision)
             {
                 if words::LOWER_ORG_HEADS.contains(&toks[s].norm.as_str()) {
@@ -675,14 +686,59 @@ fn split_run(
         .collect()
 }
 
+/// A capitalised word the demonym rule would take (`Philippe`, `François`,
+/// `Corneille` share their first letters and ending with place names) that
+/// is a first name here: no article before it, a capitalised name right
+/// after it in the same run, and not an English demonym ending (`Kenyan
+/// President`, `Nigerian Afrobeats star` keep their demonym).
+fn first_name_like(toks: &[Tok], k: usize, end: usize) -> bool {
+    let t = &toks[k];
+    let n = t.norm.as_str();
+    let article_before = k > 0
+        && matches!(
+            toks[k - 1].norm.as_str(),
+            "le" | "la"
+                | "les"
+                | "l'"
+                | "un"
+                | "une"
+                | "des"
+                | "du"
+                | "au"
+                | "aux"
+                | "the"
+                | "a"
+                | "an"
+        );
+    let english_ending = ["an", "ans", "ian", "ians", "ese", "ish", "ch", "ic", "i"]
+        .iter()
+        .any(|x| n.ends_with(x));
+    let next_is_name = k + 1 < end
+        && toks[k + 1].joined
+        && toks[k + 1].is_cap()
+        && !is_title(&toks[k + 1])
+        && !is_demonym(&toks[k + 1]);
+    t.is_cap()
+        && !t.is_all_caps()
+        && !words::DEMONYMS.contains(&n)
+        && !article_before
+        && !english_ending
+        && next_is_name
+}
+
 /// A demonym or nationality adjective: a capitalised word sharing its first
 /// letters with a place name and ending like one (`Maliens`, `Russes`,
 /// `Nigerian`, `Burkinabè`).
 fn is_demonym(t: &Tok) -> bool {
-    if t.kind != Kind::Word || gazetteer::get().lookup(&t.norm).is_some() {
+    t.kind == Kind::Word && is_demonym_word(&t.norm)
+}
+
+/// [`is_demonym`] for a lower-case word (`malien`, `congolaise`).
+pub(crate) fn is_demonym_word(n: &str) -> bool {
+    if gazetteer::get().lookup(n).is_some() {
         return false;
     }
-    let n = &t.norm;
+    let n = &n.to_string();
     if words::DEMONYMS.contains(&n.as_str()) {
         return true;
     }
@@ -806,6 +862,11 @@ fn label_part(
         return;
     }
     if after_title {
+        // `vice-ministre de la Défense Iounous-Bek Evkourov`: a one-word
+        // portfolio, then the holder's name.
+        if b - a >= 3 && toks[a + 1..b].iter().all(|t| t.is_word() && t.is_cap()) {
+            label_part(toks, a + 1, b, gaz, out, singles);
+        }
         return;
     }
     let all_cap = toks[a..b].iter().all(|t| t.is_word() && t.is_cap());
@@ -836,10 +897,15 @@ fn label_part(
         }
         // A single-word place opening a longer name (`Vladimir Poutine`,
         // `Adama Coulibaly`, `Jordan Bardella`): a person.
-        if let Some((end, e)) = gaz.get(&a)
-            && *end == a + 1
-            && e.label == EntityLabel::LOC
-            && (a + 1..b).all(|k| !gaz.contains_key(&k))
+        // `Samia Suluhu Hassan`: the same with a town's name elsewhere in
+        // the name, as long as one word is not a place.
+        let places: Vec<usize> = (a..b).filter(|k| gaz.contains_key(k)).collect();
+        if !places.is_empty()
+            && places.len() < b - a
+            && places.iter().all(|k| {
+                let (end, e) = gaz[k];
+                end == k + 1 && e.label == EntityLabel::LOC
+            })
             && !content
                 .iter()
                 .any(|t| is_demonym(t) || words::NON_ENTITIES.contains(&t.norm.as_str()))
@@ -877,11 +943,21 @@ fn label_part(
         k += 1;
     }
     // Particles only join organisation and place names; a person's name is
-    // the capitalised words on either side.
+    // the capitalised words on either side, except for the particles of
+    // people's names (`Ursula von der Leyen`, `Abdel Fattah al-Burhan`).
     if toks[a..b]
         .iter()
         .any(|t| t.kind != Kind::Word || !t.is_cap())
     {
+        if person_with_particles(toks, a, b) {
+            out.push(Mention {
+                a,
+                b,
+                label: EntityLabel::PER,
+                canonical: normal_case(&surface),
+            });
+            return;
+        }
         let mut s = a;
         for k in a..=b {
             if k == b || !toks[k].is_cap() {
@@ -896,7 +972,7 @@ fn label_part(
     // `le Kényan William Ruto`, `la Maltaise Roberta Metsola`: a
     // nationality before a name.
     if b - a >= 3
-        && (is_demonym(&toks[a])
+        && (is_demonym(&toks[a]) && !first_name_like(toks, a, b)
             || a > 0
                 && matches!(toks[a - 1].norm.as_str(), "le" | "la" | "l'" | "the")
                 && words::DEMONYM_SUFFIXES
@@ -906,8 +982,9 @@ fn label_part(
         label_part(toks, a + 1, b, gaz, out, singles);
         return;
     }
-    if content.iter().any(|t| {
-        is_demonym(t)
+    let first_name = first_name_like(toks, a, b);
+    if content.iter().enumerate().any(|(k, t)| {
+        is_demonym(t) && !(k == 0 && first_name)
             || words::NON_ENTITIES.contains(&t.norm.as_str()) && !is_mixed_roman(t)
             || t.norm.chars().all(|c| c.is_ascii_digit())
     }) {
@@ -1005,7 +1082,12 @@ fn resolve_acronyms(toks: &[Tok], mentions: &mut [Mention]) {
             && next.b == m.b + 2
             && toks[next.a].is_acronym()
         {
-            expansions.insert(toks[next.a].text.clone(), (m.canonical.clone(), m.label));
+            let acronym = toks[next.a].text.clone();
+            // `(PDCI-RDA)` is later written `PDCI`.
+            if let Some((head, _)) = acronym.split_once('-') {
+                expansions.insert(head.to_string(), (m.canonical.clone(), m.label));
+            }
+            expansions.insert(acronym, (m.canonical.clone(), m.label));
         }
     }
     for m in mentions.iter_mut() {
@@ -1037,8 +1119,93 @@ fn resolve_people(mentions: &mut [Mention]) {
                 .max_by_key(|(j, full, _)| (full.len(), usize::MAX - j))
                 .map(|(_, _, c)| c.clone())
         };
-        if let Some(c) = best(true).or_else(|| best(false)) {
+        // One word of exactly one longer name (`Tchiroma` for `Issa
+        // Tchiroma Bakary`, `Xi` for `Xi Jinping`).
+        let part_of_one = || {
+            let mut holders: Vec<&String> = names
+                .iter()
+                .filter(|(_, full, _)| toks.len() == 1 && full.len() > 1 && full.contains(&toks[0]))
+                .map(|(_, _, c)| c)
+                .collect();
+            holders.sort();
+            holders.dedup();
+            (holders.len() == 1).then(|| holders[0].clone())
+        };
+        if let Some(c) = best(true).or_else(|| best(false)).or_else(part_of_one) {
             mentions[*i].canonical = c;
+        }
+    }
+}
+
+/// `Samia Suluhu Hassan` … `Hassan said`: a lone word taken for a town is
+/// the surname of a person the document names in full.
+fn resolve_surname_places(mentions: &mut [Mention]) {
+    let full: Vec<(String, String)> = mentions
+        .iter()
+        .filter(|m| m.label == EntityLabel::PER && m.b - m.a >= 2)
+        .filter_map(|m| {
+            let last = name_tokens(&m.canonical).pop()?;
+            Some((last, m.canonical.clone()))
+        })
+        .collect();
+    for m in mentions.iter_mut() {
+        if m.label != EntityLabel::LOC || m.b - m.a != 1 {
+            continue;
+        }
+        let key = norm(&m.canonical);
+        let mut holders: Vec<&String> = full
+            .iter()
+            .filter(|(last, _)| *last == key)
+            .map(|(_, c)| c)
+            .collect();
+        holders.sort();
+        holders.dedup();
+        if let [name] = holders[..] {
+            m.label = EntityLabel::PER;
+            m.canonical = name.clone();
+        }
+    }
+}
+
+/// `Burna Boy …, whose real name is Damini Ebunoluwa Ogulu`: a civil name
+/// given for a person already named takes the name they are known by
+/// (GUIDELINES §1.6: stage names win), as do its later mentions.
+fn resolve_civil_names(toks: &[Tok], mentions: &mut [Mention]) {
+    for i in 0..mentions.len() {
+        let m = &mentions[i];
+        if m.label != EntityLabel::PER || m.a < 2 {
+            continue;
+        }
+        let before: Vec<&str> = toks[m.a.saturating_sub(4)..m.a]
+            .iter()
+            .filter(|t| t.is_word())
+            .map(|t| t.norm.as_str())
+            .collect();
+        let civil = before.windows(2).any(|w| {
+            matches!(
+                w,
+                ["real" | "birth" | "civil" | "legal", "name"]
+                    | ["vrai" | "véritable", "nom"]
+                    | ["nom", "civil" | "véritable"]
+                    | ["de", "naissance"]
+            )
+        });
+        if !civil {
+            continue;
+        }
+        let Some(known) = mentions[..i]
+            .iter()
+            .rev()
+            .find(|p| p.label == EntityLabel::PER && p.canonical != m.canonical)
+            .map(|p| p.canonical.clone())
+        else {
+            continue;
+        };
+        let civil_name = m.canonical.clone();
+        for later in mentions[i..].iter_mut() {
+            if later.label == EntityLabel::PER && later.canonical == civil_name {
+                later.canonical = known.clone();
+            }
         }
     }
 }
@@ -1079,6 +1246,51 @@ fn is_name_particle_word(t: &Tok) -> bool {
             | "ould"
             | "ag"
     ) && rest.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// `Bénédicte de Perthuis`, `Ursula von der Leyen`, `Abdel Fattah
+/// al-Burhan`, `Ngũgĩ wa Thiong’o`: capitalised name words with at most two
+/// name particles between them, not after an article (`Les Amis de la
+/// Terre` is an organisation) and with nothing that is not a name.
+fn person_with_particles(toks: &[Tok], a: usize, b: usize) -> bool {
+    let name_word = |k: usize| {
+        let t = &toks[k];
+        t.is_word()
+            && t.is_cap()
+            && !is_title(t)
+            && (!is_demonym(t) || k == a && first_name_like(toks, k, b))
+            && !words::STOP.contains(&t.norm.as_str())
+            && !words::NON_ENTITIES.contains(&t.norm.as_str())
+            && !words::ORG_WORDS.contains(&t.norm.as_str())
+            && !words::ORG_HEADS.contains(&t.norm.as_str())
+            && !words::LOC_HEADS.contains(&t.norm.as_str())
+    };
+    let after_article = a > 0
+        && matches!(
+            toks[a - 1].norm.as_str(),
+            "le" | "la" | "les" | "l'" | "the" | "des" | "du" | "au" | "aux"
+        );
+    if after_article || b - a < 2 || !name_word(a) {
+        return false;
+    }
+    let mut run = 0;
+    for (k, t) in toks.iter().enumerate().take(b).skip(a) {
+        if name_word(k) {
+            run = 0;
+        } else if t.is_word()
+            && (words::PER_PARTICLES.contains(&t.norm.as_str()) && !t.is_cap()
+                || is_name_particle_word(t))
+        {
+            run += usize::from(!is_name_particle_word(t));
+            if run > 2 {
+                return false;
+            }
+        } else {
+            return false;
+        }
+    }
+    // The name ends with a name word or a joined particle name (`al-Burhan`).
+    name_word(b - 1) || is_name_particle_word(&toks[b - 1])
 }
 
 fn is_punct(t: &Tok, s: &str) -> bool {

@@ -270,3 +270,107 @@ fn unknown_dateline_is_a_place_but_an_acronym_is_an_organisation() {
         "elided article outside the span"
     );
 }
+
+#[test]
+fn first_names_that_look_like_demonyms_and_name_particles() {
+    let found = triples(
+        "Le juge, Philippe Darlan, a tranché. Corinne de Vallois et Ursula van der Meeren ont réagi, comme Karim al-Hadri.",
+    );
+    assert!(
+        has(
+            &found,
+            EntityLabel::PER,
+            "Philippe Darlan",
+            "Philippe Darlan"
+        ),
+        "{found:?}"
+    );
+    assert!(
+        has(
+            &found,
+            EntityLabel::PER,
+            "Corinne de Vallois",
+            "Corinne de Vallois"
+        ),
+        "{found:?}"
+    );
+    assert!(
+        has(
+            &found,
+            EntityLabel::PER,
+            "Ursula van der Meeren",
+            "Ursula van der Meeren"
+        ),
+        "{found:?}"
+    );
+    assert!(
+        has(&found, EntityLabel::PER, "Karim al-Hadri", "Karim al-Hadri"),
+        "{found:?}"
+    );
+    // A demonym before a name with an article stays out of the name.
+    let found = triples("La Malienne Awa Touré a gagné.");
+    assert!(
+        has(&found, EntityLabel::PER, "Awa Touré", "Awa Touré"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn portfolio_then_holder_and_middle_or_first_word_of_a_full_name() {
+    let found = triples(
+        "Le ministre de la Santé Fatoumata Diallo Keïta est arrivé. Plus tard, Diallo a parlé.",
+    );
+    assert!(
+        has(
+            &found,
+            EntityLabel::PER,
+            "Fatoumata Diallo Keïta",
+            "Fatoumata Diallo Keïta"
+        ),
+        "{found:?}"
+    );
+    assert!(
+        has(&found, EntityLabel::PER, "Diallo", "Fatoumata Diallo Keïta"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn surname_taken_for_a_town_and_civil_names() {
+    // `Hassan` is also a large town in the place table.
+    let found = triples("President Amina Sefu Hassan won. Hassan said she was proud.");
+    assert!(
+        has(&found, EntityLabel::PER, "Hassan", "Amina Sefu Hassan"),
+        "{found:?}"
+    );
+    let found = triples(
+        "Kofi Star sang. The singer, whose real name is Kofi Mensah Boateng, waved. Boateng left.",
+    );
+    assert!(
+        has(&found, EntityLabel::PER, "Kofi Mensah Boateng", "Kofi Star"),
+        "{found:?}"
+    );
+    assert!(
+        has(&found, EntityLabel::PER, "Boateng", "Kofi Star"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn hyphenated_acronym_in_brackets() {
+    let found = triples(
+        "Le Rassemblement des patriotes du Sahel (RPS-UN) a voté. Le RPS a ensuite quitté la salle.",
+    );
+    assert!(
+        found.iter().any(|(l, t, c)| *l == EntityLabel::ORG
+            && t == "RPS-UN"
+            && c.starts_with("Rassemblement")),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|(l, t, c)| *l == EntityLabel::ORG
+            && t == "RPS"
+            && c.starts_with("Rassemblement")),
+        "{found:?}"
+    );
+}

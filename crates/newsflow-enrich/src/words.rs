@@ -474,6 +474,8 @@ pub(crate) const TITLES: &[&str] = &[
     "chief",
     "secretary",
     "secretary-general",
+    "director-general",
+    "managing",
     "ambassador",
     "chairman",
     "chairwoman",

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 /// Configuration of the fetch stage (`[fetch]` in the config file).
@@ -25,6 +27,12 @@ pub struct FetchConfig {
     /// (`10.0.0.0/8`) that bypass the SSRF guard. Empty by default: only
     /// public addresses are fetched.
     pub allow: Vec<String>,
+    /// Fixed answers for host names, like curl's `--resolve`: host name →
+    /// IP address, used instead of DNS for those names. The address still
+    /// goes through the SSRF guard (so a loopback answer needs `allow`).
+    /// Empty by default; tests use it to serve many virtual hosts from one
+    /// loopback site.
+    pub resolve: BTreeMap<String, String>,
     /// Most fetches in flight at once, across all hosts.
     pub max_concurrency: usize,
     /// Accept bodies that are not HTML (by `Content-Type`, or by sniffing
@@ -73,6 +81,7 @@ impl Default for FetchConfig {
             max_body_bytes: 16 * 1024 * 1024,
             max_redirects: 5,
             allow: Vec::new(),
+            resolve: BTreeMap::new(),
             max_concurrency: 32,
             accept_non_html: false,
             respect_robots: true,

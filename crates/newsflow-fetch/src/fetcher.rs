@@ -15,7 +15,7 @@ use tokio::time::{Instant, timeout_at};
 use url::Url;
 
 use crate::error::TimeoutPhase;
-use crate::guard::{Allow, DnsFailure, GuardedResolver, SsrfRefusal};
+use crate::guard::{Allow, DnsFailure, GuardedResolver, Overrides, SsrfRefusal};
 use crate::metrics;
 use crate::{FetchConfig, FetchError, decode_html, sniff_html};
 
@@ -241,6 +241,7 @@ impl Fetcher {
             ));
         }
         let allow = Arc::new(Allow::parse(&config.allow).map_err(FetchError::Config)?);
+        let overrides = Arc::new(Overrides::parse(&config.resolve).map_err(FetchError::Config)?);
         // reqwest is built without a crypto provider so that the whole
         // workspace uses ring; installing fails harmlessly if one already is.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -251,7 +252,10 @@ impl Fetcher {
             .redirect(redirect::Policy::none())
             .referer(false)
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
-            .dns_resolver(Arc::new(GuardedResolver::new(allow.clone())))
+            .dns_resolver(Arc::new(GuardedResolver::with_overrides(
+                allow.clone(),
+                overrides,
+            )))
             .build()
             .map_err(|e| FetchError::Config(error_chain(&e)))?;
         Ok(Self {

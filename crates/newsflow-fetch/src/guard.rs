@@ -6,6 +6,7 @@
 //! and one private address cannot be used to reach the private one), and the
 //! redirect loop, which runs both checks again on every hop.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -289,6 +290,42 @@ impl Allow {
     }
 }
 
+/// Fixed answers for host names, parsed from `FetchConfig::resolve` (like
+/// curl's `--resolve`): a listed name is not looked up, it resolves to its
+/// address, which the guard then judges like any DNS answer.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    hosts: HashMap<String, IpAddr>,
+}
+
+impl Overrides {
+    /// Parse `host name → IP address` entries. Names are matched
+    /// case-insensitively, without a trailing dot.
+    pub fn parse(entries: &BTreeMap<String, String>) -> Result<Self, String> {
+        let mut hosts = HashMap::with_capacity(entries.len());
+        for (name, addr) in entries {
+            let key = name.trim().trim_end_matches('.').to_ascii_lowercase();
+            if key.is_empty() || key.contains(['/', ':', ' ']) {
+                return Err(format!("`{name}` in `resolve` is not a host name"));
+            }
+            let ip: IpAddr = addr.trim().parse().map_err(|_| {
+                format!("`resolve` maps `{name}` to `{addr}`, which is not an IP address")
+            })?;
+            hosts.insert(key, ip);
+        }
+        Ok(Self { hosts })
+    }
+
+    /// The fixed address of `host`, if it has one.
+    pub fn get(&self, host: &str) -> Option<IpAddr> {
+        if self.hosts.is_empty() {
+            return None;
+        }
+        let key = host.trim_end_matches('.').to_ascii_lowercase();
+        self.hosts.get(&key).copied()
+    }
+}
+
 /// A reqwest resolver that asks the system resolver and refuses the whole
 /// answer if any address in it is not public (and not allowed).
 ///
@@ -299,16 +336,24 @@ impl Allow {
 #[derive(Debug, Clone)]
 pub struct GuardedResolver {
     allow: Arc<Allow>,
+    overrides: Arc<Overrides>,
 }
 
 impl GuardedResolver {
-    /// A resolver applying `allow`.
-    pub fn new(allow: Arc<Allow>) -> Self {
-        Self { allow }
+    /// A resolver applying `allow` that answers the names in `overrides`
+    /// itself. Their addresses go through the same check as DNS answers, so
+    /// an override cannot open what `allow` keeps closed.
+    pub fn with_overrides(allow: Arc<Allow>, overrides: Arc<Overrides>) -> Self {
+        Self { allow, overrides }
     }
 
     /// Resolve `host` and check every answer.
     pub async fn lookup(&self, host: &str) -> Result<Vec<SocketAddr>, ResolveError> {
+        if let Some(ip) = self.overrides.get(host) {
+            let addrs = vec![SocketAddr::new(ip, 0)];
+            self.allow.check_answers(host, &addrs)?;
+            return Ok(addrs);
+        }
         let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
             .await
             .map_err(|e| DnsFailure {
@@ -575,8 +620,59 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn overrides_answer_for_their_names_and_still_pass_the_guard() {
+        let entries: BTreeMap<String, String> = [
+            ("News01.Chaos.Test".to_string(), "127.0.0.1".to_string()),
+            ("metadata.test".to_string(), "169.254.169.254".to_string()),
+        ]
+        .into();
+        let overrides = Arc::new(Overrides::parse(&entries).unwrap());
+        let allow = Arc::new(Allow::parse(&["127.0.0.1".into()]).unwrap());
+        let resolver = GuardedResolver::with_overrides(allow, overrides.clone());
+        // Matched case-insensitively, trailing dot or not, without a lookup
+        // (`.test` names never resolve through DNS).
+        for name in ["news01.chaos.test", "NEWS01.chaos.test."] {
+            let addrs = resolver.lookup(name).await.unwrap();
+            assert_eq!(addrs, vec![SocketAddr::from(([127, 0, 0, 1], 0))]);
+        }
+        // The override's address is judged like any answer.
+        let err = resolver.lookup("metadata.test").await.unwrap_err();
+        assert!(matches!(
+            err,
+            ResolveError::Refused(SsrfRefusal {
+                class: AddrClass::CloudMetadata,
+                ..
+            })
+        ));
+        // Without the allow-list entry, loopback stays closed.
+        let closed = GuardedResolver::with_overrides(Arc::new(Allow::default()), overrides);
+        assert!(matches!(
+            closed.lookup("news01.chaos.test").await.unwrap_err(),
+            ResolveError::Refused(_)
+        ));
+        // Names not listed go to the system resolver as before.
+        assert!(matches!(
+            closed.lookup("not-listed.invalid").await.unwrap_err(),
+            ResolveError::Dns(_)
+        ));
+    }
+
+    #[test]
+    fn overrides_refuse_what_is_not_a_name_or_an_address() {
+        let parse = |name: &str, addr: &str| {
+            Overrides::parse(&[(name.to_string(), addr.to_string())].into())
+        };
+        assert!(parse("a.test", "127.0.0.1").is_ok());
+        assert!(parse("a.test", "::1").is_ok());
+        assert!(parse("a.test", "localhost").is_err());
+        assert!(parse("a.test", "127.0.0.1:80").is_err());
+        assert!(parse("a.test:80", "127.0.0.1").is_err());
+        assert!(parse(" ", "127.0.0.1").is_err());
+    }
+
+    #[tokio::test]
     async fn resolver_refuses_localhost() {
-        let resolver = GuardedResolver::new(Arc::new(Allow::default()));
+        let resolver = GuardedResolver::with_overrides(Arc::default(), Arc::default());
         let err = resolver.lookup("localhost").await.unwrap_err();
         assert!(matches!(
             err,

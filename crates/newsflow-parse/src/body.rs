@@ -40,7 +40,7 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 
 use crate::dom::{Dom, Edge, NodeId, Tag};
-use crate::text::{collapse_ws, ends_sentence, fold, visible_len};
+use crate::text::{ends_sentence, fold, fold_into, visible_len};
 
 /// Class/id words that mark boilerplate whatever else the element says.
 #[rustfmt::skip]
@@ -182,30 +182,9 @@ fn pack(token: &[u8]) -> Option<u128> {
     Some(u128::from_le_bytes(buf))
 }
 
-fn hint_of(tag: Tag, names: &str, role: &str, itemprop: &str, rel: &str) -> Hint {
-    let tag_neg = matches!(tag, Tag::nav | Tag::aside | Tag::footer | Tag::menu)
-        || !role.is_empty()
-            && matches!(
-                role.to_ascii_lowercase().as_str(),
-                "navigation"
-                    | "complementary"
-                    | "contentinfo"
-                    | "banner"
-                    | "search"
-                    | "dialog"
-                    | "alertdialog"
-                    | "menu"
-                    | "menubar"
-            );
-    let mut h = Hint {
-        strong_neg: tag_neg,
-        date: tag == Tag::time,
-        meta: tag == Tag::address,
-        ..Hint::default()
-    };
-    if names.is_empty() {
-        return h;
-    }
+/// What the class/id words of an element say: the `W_*` bits of the words
+/// found inside them and the `T_*` bits of their whole tokens.
+fn name_bits(names: &str) -> (u8, u8) {
     let (ac, bits) = &*HINT_WORDS;
     let mut w = 0u8;
     // "commentary" is an article genre, not a comment thread: the
@@ -244,6 +223,62 @@ fn hint_of(tag: Tag, names: &str, role: &str, itemprop: &str, rel: &str) -> Hint
                 .map_or(0, |(_, b)| *b);
         }
     }
+    (w, t)
+}
+
+/// [`name_bits`] remembered per distinct class/id string of a page
+/// (templates repeat a few hundred of them across thousands of elements),
+/// up to a bound.
+#[derive(Default)]
+struct NameBitsCache(std::collections::HashMap<String, (u8, u8)>);
+
+impl NameBitsCache {
+    const MAX: usize = 4096;
+
+    fn get(&mut self, names: &str) -> (u8, u8) {
+        if let Some(&bits) = self.0.get(names) {
+            return bits;
+        }
+        let bits = name_bits(names);
+        if self.0.len() < Self::MAX {
+            self.0.insert(names.to_string(), bits);
+        }
+        bits
+    }
+}
+
+fn hint_with(
+    tag: Tag,
+    names: &str,
+    role: &str,
+    itemprop: &str,
+    rel: &str,
+    cache: &mut NameBitsCache,
+) -> Hint {
+    let tag_neg = matches!(tag, Tag::nav | Tag::aside | Tag::footer | Tag::menu)
+        || !role.is_empty()
+            && matches!(
+                role.to_ascii_lowercase().as_str(),
+                "navigation"
+                    | "complementary"
+                    | "contentinfo"
+                    | "banner"
+                    | "search"
+                    | "dialog"
+                    | "alertdialog"
+                    | "menu"
+                    | "menubar"
+            );
+    let mut h = Hint {
+        strong_neg: tag_neg,
+        date: tag == Tag::time,
+        meta: tag == Tag::address,
+        ..Hint::default()
+    };
+    if names.is_empty() {
+        return h;
+    }
+    let (w, t) = cache.get(names);
     h.comments = w & W_COMMENTS != 0;
     h.strong_neg |= w & W_STRONG_NEG != 0;
     h.weak_neg = t & T_WEAK_NEG != 0;
@@ -281,61 +316,104 @@ impl ElemInfo {
 
 fn elem_infos(dom: &Dom) -> Vec<ElemInfo> {
     let mut names = String::new();
-    (0..dom.len() as u32)
-        .map(|id| {
-            let Some(tag) = dom.tag(id) else {
-                return match dom.text(id) {
-                    Some(t) => ElemInfo {
-                        text_len: visible_len(t) as u32,
-                        commas: count_commas(t),
-                        ..ElemInfo::default()
-                    },
-                    None => ElemInfo::default(),
-                };
-            };
-            names.clear();
-            let (mut role, mut itemprop, mut rel) = ("", "", "");
-            let mut hidden = false;
-            let mut tiny = false;
-            // One pass over the attributes, for everything below.
-            for (k, v) in dom.attrs(id) {
-                match k {
-                    "class" | "id" | "data-component" | "data-testid" => {}
-                    "itemprop" => itemprop = v,
-                    "rel" => rel = v,
-                    "role" => role = v,
-                    "hidden" => {
-                        hidden = true;
-                        continue;
-                    }
-                    "aria-hidden" => {
-                        hidden |= v == "true";
-                        continue;
-                    }
-                    "style" => {
-                        hidden |= style_hides(v);
-                        continue;
-                    }
-                    "width" => {
-                        tiny = v.trim().parse::<u32>().is_ok_and(|w| w <= 2);
-                        continue;
-                    }
-                    _ => continue,
+    let mut cache = NameBitsCache::default();
+    let mut out: Vec<ElemInfo> = Vec::with_capacity(dom.len());
+    for id in 0..dom.len() as u32 {
+        let info = elem_info(dom, id, &out, &mut names, &mut cache);
+        out.push(info);
+    }
+    out
+}
+
+/// The [`ElemInfo`] of one node, given those of the nodes before it.
+fn elem_info(
+    dom: &Dom,
+    id: NodeId,
+    before: &[ElemInfo],
+    names: &mut String,
+    cache: &mut NameBitsCache,
+) -> ElemInfo {
+    let Some(tag) = dom.tag(id) else {
+        // Text inside a skipped element (a JSON-LD script, a title)
+        // is never counted: do not measure it.
+        let skipped_parent = dom
+            .parent(id)
+            .is_some_and(|p| before.get(p as usize).is_some_and(|i| i.skip_tag));
+        return match dom.text(id) {
+            Some(t) if !skipped_parent => {
+                let (text_len, commas) = text_counts(t);
+                ElemInfo {
+                    text_len,
+                    commas,
+                    ..ElemInfo::default()
                 }
-                names.push(' ');
-                names.push_str(v);
             }
-            hidden |= dom.attr(id, "class").is_some_and(class_hides);
-            ElemInfo {
-                hint: hint_of(tag, &names, role, itemprop, rel),
-                hidden,
-                skip_tag: is_hard_skip_tag(tag),
-                image: matches!(tag, Tag::img | Tag::picture) && !tiny,
-                marker: tag == Tag::main || itemprop == "articleBody",
-                ..ElemInfo::default()
+            _ => ElemInfo::default(),
+        };
+    };
+    names.clear();
+    let (mut role, mut itemprop, mut rel) = ("", "", "");
+    let mut hidden = false;
+    let mut tiny = false;
+    // One pass over the attributes, for everything below.
+    let mut class = None;
+    for (k, v) in dom.attrs(id) {
+        match k {
+            "class" => class = Some(v),
+            "id" | "data-component" | "data-testid" => {}
+            "itemprop" => itemprop = v,
+            "rel" => rel = v,
+            "role" => role = v,
+            "hidden" => {
+                hidden = true;
+                continue;
             }
-        })
-        .collect()
+            "aria-hidden" => {
+                hidden |= v == "true";
+                continue;
+            }
+            "style" => {
+                hidden |= style_hides(v);
+                continue;
+            }
+            "width" => {
+                tiny = v.trim().parse::<u32>().is_ok_and(|w| w <= 2);
+                continue;
+            }
+            _ => continue,
+        }
+        names.push(' ');
+        names.push_str(v);
+    }
+    hidden |= class.is_some_and(class_hides);
+    ElemInfo {
+        hint: hint_with(tag, names, role, itemprop, rel, cache),
+        hidden,
+        skip_tag: is_hard_skip_tag(tag),
+        image: matches!(tag, Tag::img | Tag::picture) && !tiny,
+        marker: tag == Tag::main || itemprop == "articleBody",
+        ..ElemInfo::default()
+    }
+}
+
+/// Visible characters and commas of a text, in one pass.
+fn text_counts(t: &str) -> (u32, u32) {
+    if t.is_ascii() {
+        let mut vis = 0u32;
+        let mut commas = 0u32;
+        for &b in t.as_bytes() {
+            vis += u32::from(!b.is_ascii_whitespace());
+            commas += u32::from(b == b',');
+        }
+        return (vis, commas);
+    }
+    let mut vis = 0u32;
+    let mut commas = 0u32;
+    for c in t.chars() {
+        vis += u32::from(!c.is_whitespace());
+        commas += u32::from(matches!(c, ',' | '，' | '、' | '،'));
+    }
+    (vis, commas)
 }
 
 /// A utility class that hides the element ("hidden", "d-none"), unless
@@ -354,6 +432,16 @@ fn class_hides(class: &str) -> bool {
 }
 
 fn style_hides(style: &str) -> bool {
+    // Most styles say neither: no copy for them.
+    let has = |word: &[u8]| {
+        style
+            .as_bytes()
+            .windows(word.len())
+            .any(|w| w.eq_ignore_ascii_case(word))
+    };
+    if !has(b"none") && !has(b"hidden") {
+        return false;
+    }
     let st: String = style
         .chars()
         .filter(|c| !c.is_whitespace())
@@ -471,12 +559,6 @@ struct Stats {
     marker: bool,
     /// Counted (not inside a skipped or excluded subtree).
     seen: bool,
-}
-
-fn count_commas(s: &str) -> u32 {
-    s.chars()
-        .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
-        .count() as u32
 }
 
 /// Statistics for every element (indexed by node id); `exclude` subtrees
@@ -615,6 +697,9 @@ pub(crate) struct Line {
 
 impl Line {
     fn link_ratio(&self) -> f64 {
+        if self.links == 0 {
+            return 0.0;
+        }
         let n = visible_len(&self.text).max(1);
         self.links as f64 / n as f64
     }
@@ -633,6 +718,9 @@ pub(crate) struct TimeTag {
 pub(crate) struct Page {
     pub lines: Vec<Line>,
     pub times: Vec<TimeTag>,
+    /// Elements were left out for being hidden: analysing again without
+    /// hiding would give another page.
+    pub hidden_skipped: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -688,7 +776,7 @@ impl Renderer {
         let buf = std::mem::take(&mut self.buf);
         let mut produced = false;
         for piece in split_double_br(&buf) {
-            let text = collapse_ws(&piece.replace(BR, " "));
+            let text = collapse_ws_br(piece);
             if text.is_empty() {
                 continue;
             }
@@ -711,63 +799,98 @@ impl Renderer {
 
 /// Append `t` with every run of whitespace made one space (none at the
 /// start of the buffer) and invisible characters dropped: what
-/// [`collapse_ws`] does, done once while the line is built.
+/// [`crate::text::collapse_ws`] does, done once while the line is built.
 fn push_collapsed(buf: &mut String, t: &str) {
     let mut space = buf.ends_with(' ') || buf.is_empty() || buf.ends_with(BR);
-    if t.is_ascii() {
-        for b in t.bytes() {
-            if b.is_ascii_whitespace() {
-                if !space {
-                    buf.push(' ');
-                    space = true;
-                }
-            } else {
-                buf.push(b as char);
+    // Runs of ordinary characters are copied whole; only whitespace and
+    // invisible characters are looked at one by one.
+    let mut run = 0usize;
+    let ascii = t.is_ascii();
+    for (i, c) in t.char_indices() {
+        let ws = if ascii {
+            c.is_ascii_whitespace()
+        } else if matches!(c, '\u{200b}' | '\u{feff}' | '\u{ad}') {
+            if i > run {
+                buf.push_str(&t[run..i]);
                 space = false;
             }
-        }
-        return;
-    }
-    for c in t.chars() {
-        if matches!(c, '\u{200b}' | '\u{feff}' | '\u{ad}') {
+            run = i + c.len_utf8();
             continue;
-        }
-        if c.is_whitespace() {
+        } else {
+            c.is_whitespace()
+        };
+        if ws {
+            if i > run {
+                buf.push_str(&t[run..i]);
+                space = false;
+            }
             if !space {
                 buf.push(' ');
                 space = true;
             }
-        } else {
-            buf.push(c);
-            space = false;
+            run = i + c.len_utf8();
         }
+    }
+    if t.len() > run {
+        buf.push_str(&t[run..]);
     }
 }
 
-/// Split on two or more `<br>` in a row (whitespace between them allowed).
-fn split_double_br(s: &str) -> Vec<String> {
+/// Split on two or more `<br>` in a row (whitespace between them allowed);
+/// the breaks themselves are left out.
+fn split_double_br(s: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut cur = String::new();
+    // The piece so far: from `start` to the end of its last character that
+    // is not part of a run of breaks.
+    let mut start = 0usize;
+    let mut end = 0usize;
     let mut brs = 0usize;
-    let mut gap = String::new();
-    for c in s.chars() {
+    for (i, c) in s.char_indices() {
         if c == BR {
             brs += 1;
-            gap.push(c);
-        } else if brs > 0 && c.is_whitespace() {
-            gap.push(c);
-        } else {
+        } else if brs == 0 || !c.is_whitespace() {
             if brs >= 2 {
-                out.push(std::mem::take(&mut cur));
-            } else {
-                cur.push_str(&gap);
+                out.push(&s[start..end]);
+                start = i;
             }
-            gap.clear();
             brs = 0;
-            cur.push(c);
+            end = i + c.len_utf8();
         }
     }
-    out.push(cur);
+    out.push(&s[start..end]);
+    out
+}
+
+/// [`crate::text::collapse_ws`] with line breaks counted as whitespace.
+fn collapse_ws_br(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    if s.is_ascii() {
+        for w in s
+            .split(|c: char| c == BR || c.is_ascii_whitespace())
+            .filter(|w| !w.is_empty())
+        {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(w);
+        }
+        return out;
+    }
+    let mut pending_space = false;
+    for c in s.chars() {
+        if c == '\u{200b}' || c == '\u{feff}' || c == '\u{ad}' {
+            continue;
+        }
+        if c.is_whitespace() || c == BR {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
     out
 }
 
@@ -851,25 +974,21 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
                     tag,
                     Tag::p | Tag::pre | Tag::td | Tag::li | Tag::dd | Tag::dt | Tag::blockquote
                 );
-                let mut chain: Vec<NodeId> = Vec::with_capacity(5);
-                if own {
-                    chain.push(id);
-                }
-                chain.extend(stack.iter().rev().take(5 - chain.len()).copied());
-                for (level, anc) in chain.iter().enumerate() {
+                let own_id = own.then_some(id);
+                let chain = own_id
+                    .into_iter()
+                    .chain(stack.iter().rev().copied())
+                    .take(5);
+                for (level, anc) in chain.enumerate() {
                     let div = match level {
                         0 => 1.0,
                         1 => 2.0,
                         l => l as f64 * 3.0,
                     };
-                    let entry = &mut scores[*anc as usize];
+                    let entry = &mut scores[anc as usize];
                     if entry.is_nan() {
-                        *entry = initial_score(
-                            dom,
-                            *anc,
-                            &info[*anc as usize].hint,
-                            &clean[*anc as usize],
-                        );
+                        *entry =
+                            initial_score(dom, anc, &info[anc as usize].hint, &clean[anc as usize]);
                     }
                     *entry += score / div;
                 }
@@ -1039,6 +1158,7 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         pending_image: false,
     };
     let mut frames: Vec<Frame> = Vec::new();
+    let mut hidden_skipped = false;
     let mut in_link = 0usize;
     // An element inside an <h1> just closed.
     let mut part_break = false;
@@ -1047,7 +1167,10 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
         match edge {
             Edge::Open(id) => {
                 if let Some(tag) = dom.tag(id) {
-                    if info[id as usize].skipped(skip_hidden) {
+                    let inf = &info[id as usize];
+                    if inf.skipped(skip_hidden) {
+                        // Every element the statistics saw, rendering sees.
+                        hidden_skipped |= !inf.skip_tag;
                         walk.skip_subtree();
                         continue;
                     }
@@ -1172,6 +1295,7 @@ pub(crate) fn analyse(dom: &Dom, skip_hidden: bool) -> Page {
     Page {
         lines: r.lines,
         times: r.times,
+        hidden_skipped,
     }
 }
 
@@ -1309,8 +1433,13 @@ const CONSENT: &[&str] = &[
     "datenschutz-einstellungen", "personenbezogene daten",
 ];
 
-static CONSENT_AC: LazyLock<AhoCorasick> =
-    LazyLock::new(|| AhoCorasick::new(CONSENT).expect("static patterns"));
+static CONSENT_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    // A DFA: it runs on every short line of the content.
+    AhoCorasick::builder()
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        .build(CONSENT)
+        .expect("static patterns")
+});
 
 /// How many different consent phrases `folded` holds (one pass).
 fn consent_hits(folded: &str) -> usize {
@@ -1346,6 +1475,7 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
     let mut kept_long = false;
     let content_lines = page.lines.iter().filter(|l| l.flags.content).count();
     let mut nth = 0usize;
+    let mut folded = String::new();
     for line in &page.lines {
         let f = line.flags;
         if !f.content || f.neg || f.cleaned {
@@ -1363,17 +1493,16 @@ pub(crate) fn assemble(page: &Page, title: Option<&str>) -> Body {
         }
         let chars = text.chars().count();
         // Only short lines are matched against the lists below.
-        let folded = if chars < 800 {
-            fold(text)
-        } else {
-            String::new()
-        };
+        folded.clear();
+        if chars < 800 {
+            fold_into(&mut folded, text);
+        }
         // The title repeated as a heading (or as the first line).
         if chars <= title_chars * 2 + 10
             && (line.heading > 0 || kept.is_empty() || chars < 300)
             && title_key
                 .as_ref()
-                .is_some_and(|t| *t == crate::text::compact(text))
+                .is_some_and(|t| crate::text::compacts_to(text, t))
         {
             continue;
         }

@@ -24,6 +24,12 @@ use std::ops::Range;
 
 /// Open elements kept; deeper start tags are ignored (their text stays).
 pub(crate) const MAX_DEPTH: usize = 256;
+/// Nodes kept: the rest of a page past this many is not read, so that
+/// parsing and every pass over the tree are bounded whatever the page.
+/// Real pages have a few thousand elements (ten thousand nodes at most in
+/// the evaluation corpus, where the article comes long before); a page of
+/// 10 MB of short paragraphs would have millions.
+pub(crate) const MAX_NODES: usize = 1 << 18;
 /// How far down the stack of open elements an end tag looks for its match.
 const END_TAG_SEARCH: usize = 128;
 
@@ -85,10 +91,13 @@ fn pack_name(name: &[u8]) -> Option<u128> {
     if name.len() > 16 {
         return None;
     }
-    let mut buf = [0u8; 16];
-    buf[..name.len()].copy_from_slice(name);
-    buf.make_ascii_lowercase();
-    Some(u128::from_le_bytes(buf))
+    // Byte by byte: names are short, and a copy of variable length into a
+    // buffer costs a call to memcpy.
+    let mut key = 0u128;
+    for (i, b) in name.iter().enumerate() {
+        key |= u128::from(b.to_ascii_lowercase()) << (8 * i);
+    }
+    Some(key)
 }
 
 fn tag_of(name: &[u8]) -> Tag {
@@ -98,6 +107,44 @@ fn tag_of(name: &[u8]) -> Tag {
     TAG_KEYS
         .binary_search_by_key(&key, |k| k.0)
         .map_or(Tag::Other, |i| TAG_KEYS[i].1)
+}
+
+/// Attribute names common enough that the arena starts with them once
+/// instead of holding a copy per element.
+#[rustfmt::skip]
+const KNOWN_ATTRS: &[&str] = &[
+    "class", "id", "style", "href", "src", "rel", "role", "type", "name", "content", "property",
+    "itemprop", "lang", "datetime", "title", "alt", "width", "height", "hidden", "aria-hidden",
+    "aria-label", "http-equiv", "charset", "target", "data-src", "srcset", "sizes", "loading",
+    "itemscope", "itemtype", "data-id", "tabindex", "onclick", "value", "for", "action",
+    "method", "media", "async", "defer", "crossorigin", "integrity", "decoding", "fetchpriority",
+    "data-component", "data-testid", "pubdate",
+];
+
+/// The arena's prefix and, sorted by packed name, where each known name
+/// sits in it.
+type KnownAttrs = (String, Vec<(u128, (u32, u32))>);
+
+static KNOWN_ATTR_ARENA: std::sync::LazyLock<KnownAttrs> = std::sync::LazyLock::new(|| {
+    let mut prefix = String::new();
+    let mut keys = Vec::new();
+    for name in KNOWN_ATTRS {
+        let s = prefix.len() as u32;
+        prefix.push_str(name);
+        let key = pack_name(name.as_bytes()).expect("short attribute name");
+        keys.push((key, (s, prefix.len() as u32)));
+    }
+    keys.sort_unstable_by_key(|k| k.0);
+    (prefix, keys)
+});
+
+/// Where a known attribute name (any case) sits in the arena's prefix.
+fn known_attr(name: &[u8]) -> Option<(u32, u32)> {
+    let key = pack_name(name)?;
+    let keys = &KNOWN_ATTR_ARENA.1;
+    keys.binary_search_by_key(&key, |k| k.0)
+        .ok()
+        .map(|i| keys[i].1)
 }
 
 impl Tag {
@@ -279,19 +326,19 @@ pub(crate) enum Kind {
     Document,
     Element {
         tag: Tag,
-        /// Arena range of the name when `tag` is `Other`.
-        name: (u32, u32),
-        /// Range in `Dom::attrs`.
+        /// Range in `Dom::attrs`. When `tag` is `Other` its first entry
+        /// holds the element's name (and no value).
         attrs: (u32, u32),
     },
     Text(u32, u32),
 }
 
+/// A node: 20 bytes. Children and siblings are not stored: in pre-order a
+/// node's first child is the next id and its next sibling starts where its
+/// subtree ends.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Node {
     pub parent: u32,
-    pub first_child: u32,
-    pub next_sibling: u32,
     /// One past the last id of this node's subtree. While the tree is
     /// built it holds the last child instead (NONE without children), which
     /// is what `end` is computed from: one field less for every node.
@@ -342,9 +389,8 @@ impl Dom {
         match self.nodes.get(id as usize)?.kind {
             Kind::Element {
                 tag: Tag::Other,
-                name,
-                ..
-            } => Some(self.str(name)),
+                attrs,
+            } => Some(self.str(self.attrs[attrs.0 as usize].name)),
             Kind::Element { tag, .. } => Some(TAG_NAMES[tag as usize]),
             _ => None,
         }
@@ -364,22 +410,27 @@ impl Dom {
 
     /// The value of attribute `name` (lower case) of an element.
     pub(crate) fn attr(&self, id: NodeId, name: &str) -> Option<&str> {
-        let Kind::Element { attrs, .. } = self.nodes.get(id as usize)?.kind else {
-            return None;
-        };
-        self.attrs[attrs.0 as usize..attrs.1 as usize]
+        self.attr_entries(id)
             .iter()
             .find(|a| self.str(a.name) == name)
             .map(|a| self.str(a.value))
     }
 
+    /// The attributes of an element (the name entry of an `Other` left
+    /// out).
+    fn attr_entries(&self, id: NodeId) -> &[Attr] {
+        match self.nodes.get(id as usize).map(|n| n.kind) {
+            Some(Kind::Element { tag, attrs }) => {
+                let start = attrs.0 + u32::from(tag == Tag::Other);
+                &self.attrs[start as usize..attrs.1 as usize]
+            }
+            _ => &[],
+        }
+    }
+
     /// Every attribute of an element, as (lower-case name, value).
     pub(crate) fn attrs(&self, id: NodeId) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let range = match self.nodes.get(id as usize).map(|n| n.kind) {
-            Some(Kind::Element { attrs, .. }) => attrs.0 as usize..attrs.1 as usize,
-            _ => 0..0,
-        };
-        self.attrs[range]
+        self.attr_entries(id)
             .iter()
             .map(|a| (self.str(a.name), self.str(a.value)))
     }
@@ -403,13 +454,14 @@ impl Dom {
     }
 
     pub(crate) fn children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        let mut cur = self.nodes.get(id as usize).map_or(NONE, |n| n.first_child);
+        let Range { start, end } = self.subtree(id);
+        let mut cur = start + 1;
         std::iter::from_fn(move || {
-            if cur == NONE {
+            if cur >= end {
                 return None;
             }
             let out = cur;
-            cur = self.nodes[cur as usize].next_sibling;
+            cur = self.nodes[cur as usize].end;
             Some(out)
         })
     }
@@ -525,10 +577,9 @@ pub(crate) fn parse(html: &str) -> Dom {
         head_done: false,
         foreign: 0,
     };
+    b.dom.arena.push_str(KNOWN_ATTR_ARENA.0.as_str());
     b.dom.nodes.push(Node {
         parent: NONE,
-        first_child: NONE,
-        next_sibling: NONE,
         end: NONE,
         kind: Kind::Document,
     });
@@ -566,19 +617,10 @@ impl Builder<'_> {
         let id = self.dom.nodes.len() as u32;
         self.dom.nodes.push(Node {
             parent,
-            first_child: NONE,
-            next_sibling: NONE,
             end: NONE,
             kind,
         });
-        let p = &mut self.dom.nodes[parent as usize];
-        let last = p.end;
-        p.end = id;
-        if last == NONE {
-            p.first_child = id;
-        } else {
-            self.dom.nodes[last as usize].next_sibling = id;
-        }
+        self.dom.nodes[parent as usize].end = id;
         id
     }
 
@@ -619,7 +661,6 @@ impl Builder<'_> {
             0,
             Kind::Element {
                 tag: Tag::html,
-                name: (0, 0),
                 attrs: (0, 0),
             },
         );
@@ -650,7 +691,6 @@ impl Builder<'_> {
             html,
             Kind::Element {
                 tag: Tag::body,
-                name: (0, 0),
                 attrs: (0, 0),
             },
         );
@@ -718,6 +758,9 @@ impl Builder<'_> {
         let mut i = 0usize;
         let mut text_start = 0usize;
         while i < len {
+            if self.dom.nodes.len() >= MAX_NODES {
+                return;
+            }
             let Some(off) = memchr::memchr(b'<', &src[i..]) else {
                 break;
             };
@@ -843,8 +886,19 @@ impl Builder<'_> {
         if tag == Tag::image {
             tag = Tag::img;
         }
-        // Attributes.
+        // Attributes, after the name of an unknown element.
         let attr_start = self.dom.attrs.len();
+        if tag == Tag::Other {
+            let s = self.dom.arena.len() as u32;
+            for c in self.html[name_range_src].chars() {
+                self.dom.arena.push(c.to_ascii_lowercase());
+            }
+            self.dom.attrs.push(Attr {
+                name: (s, self.dom.arena.len() as u32),
+                value: (0, 0),
+            });
+        }
+        let first_attr = self.dom.attrs.len();
         let mut self_closing = false;
         let mut ended = false;
         while j < len {
@@ -900,8 +954,8 @@ impl Builder<'_> {
                     j = k;
                 }
             }
-            if self.dom.attrs.len() - attr_start < 64 {
-                self.add_attr(attr_start, aname, value);
+            if self.dom.attrs.len() - first_attr < 64 {
+                self.add_attr(first_attr, aname, value);
             }
         }
         if !ended {
@@ -910,39 +964,13 @@ impl Builder<'_> {
             return len;
         }
         let attrs = (attr_start as u32, self.dom.attrs.len() as u32);
-        let name_range = if tag == Tag::Other {
-            let s = self.dom.arena.len() as u32;
-            let name = &self.html[name_range_src];
-            for c in name.chars() {
-                self.dom.arena.push(c.to_ascii_lowercase());
-            }
-            (s, self.dom.arena.len() as u32)
-        } else {
-            (0, 0)
-        };
-        let created = self.open_element(tag, name_range, attrs, self_closing);
+        let created = self.open_element(tag, attrs, self_closing);
         // Raw text elements: their content is not markup.
-        let raw = matches!(
-            tag,
-            Tag::script
-                | Tag::style
-                | Tag::textarea
-                | Tag::title
-                | Tag::xmp
-                | Tag::iframe
-                | Tag::noembed
-                | Tag::noframes
-                | Tag::noscript
-                | Tag::plaintext
-        );
+        let raw = is_raw_text(tag);
         if !raw || self_closing && self.foreign > 0 {
             return j;
         }
-        let close_at = if tag == Tag::plaintext {
-            len
-        } else {
-            find_end_tag(src, j, TAG_NAMES[tag as usize].as_bytes()).unwrap_or(len)
-        };
+        let close_at = raw_text_end(src, j, tag);
         let content = &self.html[j..close_at];
         if let Some(id) = created {
             match tag {
@@ -978,37 +1006,40 @@ impl Builder<'_> {
 
     fn add_attr(&mut self, attr_start: usize, name: &str, value: &str) {
         let arena = &mut self.dom.arena;
-        let ns = arena.len();
-        for c in name.chars() {
-            arena.push(c.to_ascii_lowercase());
-        }
-        let ne = arena.len();
+        // Common names are not copied: they point into the arena's prefix.
+        let (ns, ne, copied) = match known_attr(name.as_bytes()) {
+            Some((s, e)) => (s as usize, e as usize, false),
+            None => {
+                let ns = arena.len();
+                for c in name.chars() {
+                    arena.push(c.to_ascii_lowercase());
+                }
+                (ns, arena.len(), true)
+            }
+        };
         // Duplicates: the first wins.
         let dup = self.dom.attrs[attr_start..]
             .iter()
             .any(|a| arena[a.name.0 as usize..a.name.1 as usize] == arena[ns..ne]);
         if dup {
-            arena.truncate(ns);
+            if copied {
+                arena.truncate(ns);
+            }
             return;
         }
+        let vs = arena.len();
         push_decoded(arena, value);
         let ve = arena.len();
         self.dom.attrs.push(Attr {
             name: (ns as u32, ne as u32),
-            value: (ne as u32, ve as u32),
+            value: (vs as u32, ve as u32),
         });
     }
 
     /// Apply the implied end tags of a start tag, then create and push it.
     /// Returns the new element, if one was created.
-    fn open_element(
-        &mut self,
-        tag: Tag,
-        name: (u32, u32),
-        attrs: (u32, u32),
-        self_closing: bool,
-    ) -> Option<NodeId> {
-        let kind = Kind::Element { tag, name, attrs };
+    fn open_element(&mut self, tag: Tag, attrs: (u32, u32), self_closing: bool) -> Option<NodeId> {
+        let kind = Kind::Element { tag, attrs };
         match tag {
             Tag::html => {
                 if self.html_id.is_some() {
@@ -1056,7 +1087,6 @@ impl Builder<'_> {
                         html,
                         Kind::Element {
                             tag: Tag::head,
-                            name: (0, 0),
                             attrs: (0, 0),
                         },
                     );
@@ -1162,7 +1192,7 @@ impl Builder<'_> {
         match tag {
             Tag::br => {
                 // `</br>` is a line break.
-                self.open_element(Tag::br, (0, 0), (0, 0), false);
+                self.open_element(Tag::br, (0, 0), false);
                 return;
             }
             Tag::html | Tag::body => return,
@@ -1202,6 +1232,31 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// Elements whose content is not markup.
+fn is_raw_text(tag: Tag) -> bool {
+    matches!(
+        tag,
+        Tag::script
+            | Tag::style
+            | Tag::textarea
+            | Tag::title
+            | Tag::xmp
+            | Tag::iframe
+            | Tag::noembed
+            | Tag::noframes
+            | Tag::noscript
+            | Tag::plaintext
+    )
+}
+
+/// Where the content of raw text element `tag` that starts at `from` ends.
+fn raw_text_end(src: &[u8], from: usize, tag: Tag) -> usize {
+    if tag == Tag::plaintext {
+        return src.len();
+    }
+    find_end_tag(src, from, TAG_NAMES[tag as usize].as_bytes()).unwrap_or(src.len())
 }
 
 /// The start of `</name` (ASCII case-insensitive, followed by a delimiter)

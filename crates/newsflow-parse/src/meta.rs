@@ -10,6 +10,9 @@ use crate::text::collapse_ws;
 /// JSON-LD scripts bigger than this are skipped: real article metadata is a
 /// few kilobytes, and a megabyte blob is a page's state dump.
 const MAX_JSONLD_BYTES: usize = 1 << 20;
+/// JSON-LD text parsed per page, all scripts together: parsing builds a
+/// tree of allocations, the slowest thing done per byte here.
+const MAX_JSONLD_TOTAL_BYTES: usize = 2 << 20;
 /// Values visited while walking one JSON-LD document.
 const MAX_JSONLD_NODES: usize = 20_000;
 /// Meta tags kept.
@@ -79,6 +82,10 @@ impl PageMeta {
 pub(crate) fn collect(dom: &Dom) -> PageMeta {
     let mut meta = PageMeta::default();
     let mut ld_docs: Vec<Value> = Vec::new();
+    // Bytes of JSON-LD parsed so far, and whether an article was found:
+    // later scripts are never read then, so they are not parsed.
+    let mut ld_bytes = 0usize;
+    let mut ld_done = false;
     for id in 0..dom.len() as u32 {
         let Some(tag) = dom.tag(id) else {
             continue;
@@ -126,7 +133,7 @@ pub(crate) fn collect(dom: &Dom) -> PageMeta {
             }
             Tag::script => {
                 // The parser keeps the text of JSON-LD scripts only.
-                if ld_docs.len() >= 20 {
+                if ld_docs.len() >= 20 || ld_done {
                     continue;
                 }
                 let len: usize = dom
@@ -134,11 +141,19 @@ pub(crate) fn collect(dom: &Dom) -> PageMeta {
                     .filter_map(|c| dom.text(c))
                     .map(str::len)
                     .sum();
-                if len == 0 || len > MAX_JSONLD_BYTES {
+                if len == 0 || len > MAX_JSONLD_BYTES || ld_bytes + len > MAX_JSONLD_TOTAL_BYTES {
                     continue;
                 }
                 let text: String = dom.children(id).filter_map(|c| dom.text(c)).collect();
+                // A document that names no article or page type holds
+                // nothing `ld_article` takes (breadcrumbs, the site's
+                // organisation): not worth parsing.
+                if !LD_TYPE_WORDS.is_match(&text) {
+                    continue;
+                }
+                ld_bytes += len;
                 if let Some(v) = parse_jsonld(&text) {
+                    ld_done = ends_ld_walk(&v);
                     ld_docs.push(v);
                 }
             }
@@ -159,6 +174,47 @@ pub(crate) fn collect(dom: &Dom) -> PageMeta {
     }
     meta.ld = ld_article(&ld_docs);
     meta
+}
+
+/// The words every type `ld_article` looks for contains.
+static LD_TYPE_WORDS: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::new([
+            "Article",
+            "BlogPosting",
+            "Report",
+            "SocialMediaPosting",
+            "WebPage",
+        ])
+        .expect("static patterns")
+    });
+
+/// Whether `ld_article`'s walk stops inside this document: it holds an
+/// article, or more values than the walk visits. Documents after it are
+/// never looked at.
+fn ends_ld_walk(doc: &Value) -> bool {
+    let mut visited = 0usize;
+    let mut stack: Vec<&Value> = vec![doc];
+    while let Some(v) = stack.pop() {
+        visited += 1;
+        if visited > MAX_JSONLD_NODES {
+            return true;
+        }
+        match v {
+            Value::Object(obj) => {
+                if types_of(obj).iter().any(|t| is_article_type(t)) {
+                    return true;
+                }
+                stack.extend(
+                    obj.values()
+                        .filter(|c| matches!(c, Value::Object(_) | Value::Array(_))),
+                );
+            }
+            Value::Array(items) => stack.extend(items.iter()),
+            _ => {}
+        }
+    }
+    false
 }
 
 fn parse_jsonld(raw: &str) -> Option<Value> {

@@ -39,32 +39,93 @@ fn collapse_ascii(s: &str) -> String {
 /// Lower-case and strip the accents of common Latin letters, for matching
 /// words like "Publié" and "publie" alike. Not for output.
 pub(crate) fn fold(s: &str) -> String {
-    if s.is_ascii() {
-        return s.to_ascii_lowercase().replace('`', "'");
-    }
     let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        let mapped = match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
-            'ç' => 'c',
-            'è' | 'é' | 'ê' | 'ë' => 'e',
-            'ì' | 'í' | 'î' | 'ï' => 'i',
-            'ñ' => 'n',
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
-            'ù' | 'ú' | 'û' | 'ü' => 'u',
-            'ý' | 'ÿ' => 'y',
-            '’' | '`' | '´' => '\'',
-            other => other,
-        };
-        out.push(mapped);
-    }
+    fold_into(&mut out, s);
     out
+}
+
+/// [`fold`], appended to `out` (a buffer reused line after line).
+pub(crate) fn fold_into(out: &mut String, s: &str) {
+    if s.is_ascii() {
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
+        if s.contains('`') {
+            let folded = out[start..].replace('`', "'");
+            out.truncate(start);
+            out.push_str(&folded);
+        }
+        return;
+    }
+    for_each_folded(s, |c| out.push(c));
+}
+
+/// Call `f` with each character of [`fold`]`(s)`.
+fn for_each_folded(s: &str, mut f: impl FnMut(char)) {
+    for c in s.chars() {
+        // Most characters of most languages here are ASCII: no table.
+        if c.is_ascii() {
+            f(if c == '`' {
+                '\''
+            } else {
+                c.to_ascii_lowercase()
+            });
+            continue;
+        }
+        // Latin-1 letters, the accented letters of the languages here:
+        // lower case is a fixed offset, no table.
+        if ('\u{e0}'..='\u{ff}').contains(&c) {
+            f(fold_char(c));
+            continue;
+        }
+        if ('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}' {
+            f(fold_char(char::from_u32(c as u32 + 32).unwrap_or(c)));
+            continue;
+        }
+        for c in c.to_lowercase() {
+            f(fold_char(c));
+        }
+    }
+}
+
+/// A lower-case character without its accent.
+fn fold_char(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'ç' => 'c',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ý' | 'ÿ' => 'y',
+        '’' | '`' | '´' => '\'',
+        other => other,
+    }
 }
 
 /// Only the letters and digits of `s`, folded: "Abamako.com" and
 /// "abamako com" compare equal.
 pub(crate) fn compact(s: &str) -> String {
-    fold(s).chars().filter(|c| c.is_alphanumeric()).collect()
+    let mut out = String::with_capacity(s.len());
+    for_each_folded(s, |c| {
+        if c.is_alphanumeric() {
+            out.push(c);
+        }
+    });
+    out
+}
+
+/// Whether [`compact`]`(s)` is `key`, without building it.
+pub(crate) fn compacts_to(s: &str, key: &str) -> bool {
+    let mut key = key.chars();
+    let mut same = true;
+    for_each_folded(s, |c| {
+        if same && c.is_alphanumeric() {
+            same = key.next() == Some(c);
+        }
+    });
+    same && key.next().is_none()
 }
 
 /// Count of characters that are not whitespace.
@@ -112,6 +173,24 @@ mod tests {
     fn folds_accents() {
         assert_eq!(fold("Publié LE Mercredi"), "publie le mercredi");
         assert_eq!(compact("abamako.com"), compact("Abamako COM"));
+        assert_eq!(fold("It`s ÉTÉ"), "it's ete");
+        // The Latin-1 shortcut agrees with Unicode lower-casing.
+        for c in '\u{c0}'..='\u{ff}' {
+            let s = c.to_string();
+            let slow: String = s
+                .chars()
+                .flat_map(char::to_lowercase)
+                .map(fold_char)
+                .collect();
+            assert_eq!(fold(&s), slow, "{c}");
+        }
+        let mut buf = String::from("x ");
+        fold_into(&mut buf, "A`B");
+        assert_eq!(buf, "x a'b");
+        assert!(compacts_to("Abamako COM!", &compact("abamako.com")));
+        assert!(compacts_to("Été", "ete"));
+        assert!(!compacts_to("Abamako", &compact("abamako.com")));
+        assert!(!compacts_to("Abamako.com.ml", &compact("abamako.com")));
     }
 
     #[test]

@@ -250,6 +250,55 @@ impl PgCluster {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Stop the server (fast shutdown: sessions are cut, as in an outage)
+    /// and leave it stopped until [`PgCluster::start_again`]; for tests of
+    /// what clients do while the database is away. Blocking.
+    pub fn stop_for_outage(&self) -> Result<(), String> {
+        self.pg_ctl(&["-m", "fast", "-w", "stop"])
+    }
+
+    /// Start the server stopped by [`PgCluster::stop_for_outage`] again,
+    /// on the same port with the options it last started with (PostgreSQL
+    /// keeps them in `postmaster.opts`). Blocking.
+    pub fn start_again(&self) -> Result<(), String> {
+        let opts = std::fs::read_to_string(self.dir.join("data/postmaster.opts"))
+            .map_err(|e| format!("postmaster.opts: {e}"))?;
+        // The file is the postgres binary followed by its quoted arguments;
+        // pg_ctl adds -D itself, the rest goes back through -o.
+        let args = opts.trim().split_once(' ').map(|(_, a)| a).unwrap_or("");
+        let log = self.dir.join("server.log").display().to_string();
+        self.pg_ctl(&["-l", &log, "-w", "-t", "60", "-o", args, "start"])
+    }
+
+    fn pg_ctl(&self, args: &[&str]) -> Result<(), String> {
+        let data = self.dir.join("data");
+        let pg_ctl = self.bin.join("pg_ctl");
+        let mut command = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            c
+        } else {
+            Command::new(pg_ctl)
+        };
+        let out = command
+            .arg("-D")
+            .arg(&data)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run pg_ctl: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "pg_ctl {}: {}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+
     /// A new empty database; its URL.
     pub async fn fresh_database(&self, label: &str) -> Result<String, String> {
         static SEQ: AtomicU32 = AtomicU32::new(0);

@@ -17,6 +17,11 @@ pub struct Page {
     pub body: Vec<u8>,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// Answer this many requests with `fail_status` (empty body) before
+    /// serving the page: a flaky server that recovers.
+    pub fail_first: u32,
+    /// The status of those failures.
+    pub fail_status: u16,
 }
 
 impl Page {
@@ -27,6 +32,8 @@ impl Page {
             headers: vec![("Content-Type".into(), "text/html".into())],
             body: body.into(),
             delay: Duration::ZERO,
+            fail_first: 0,
+            fail_status: 500,
         }
     }
 
@@ -37,6 +44,8 @@ impl Page {
             headers: Vec::new(),
             body: Vec::new(),
             delay: Duration::ZERO,
+            fail_first: 0,
+            fail_status: 500,
         }
     }
 
@@ -51,6 +60,13 @@ impl Page {
         self.delay = delay;
         self
     }
+
+    /// Fail the first `n` requests with `status`, then serve the page.
+    pub fn failing_first(mut self, n: u32, status: u16) -> Self {
+        self.fail_first = n;
+        self.fail_status = status;
+        self
+    }
 }
 
 type Routes = Arc<Mutex<HashMap<String, Page>>>;
@@ -58,6 +74,10 @@ type Routes = Arc<Mutex<HashMap<String, Page>>>;
 /// A tiny HTTP/1.1 server on 127.0.0.1 serving a fixed set of pages; every
 /// other path is a 404. It counts requests per path so tests can assert
 /// what was fetched. Stops when dropped.
+///
+/// Pages can also be routed per virtual host ([`FixtureSite::route_host`]):
+/// the `Host` header picks them, so one listener plays many sites when the
+/// client resolves their names to 127.0.0.1.
 pub struct FixtureSite {
     addr: SocketAddr,
     routes: Routes,
@@ -100,9 +120,24 @@ impl FixtureSite {
             .insert(path.to_string(), page);
     }
 
+    /// Serve `page` at `path` for requests whose `Host` is `host` (any
+    /// port); these routes win over those of [`FixtureSite::route`].
+    pub fn route_host(&self, host: &str, path: &str, page: Page) {
+        self.routes
+            .lock()
+            .expect("routes lock")
+            .insert(host_key(host, path), page);
+    }
+
     /// `http://127.0.0.1:<port><path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// `http://<host>:<port><path>`: a URL of a virtual host, for a client
+    /// that resolves `host` to 127.0.0.1.
+    pub fn url_on(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.addr.port())
     }
 
     /// The listening address.
@@ -149,7 +184,29 @@ async fn serve(
         .expect("hits lock")
         .entry(path.clone())
         .or_default() += 1;
-    let page = routes.lock().expect("routes lock").get(&path).cloned();
+    let host = text.lines().skip(1).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim()
+            .eq_ignore_ascii_case("host")
+            .then(|| value.trim().to_string())
+    });
+    let page = {
+        let mut routes = routes.lock().expect("routes lock");
+        let key = host
+            .map(|h| host_key(&h, &path))
+            .filter(|k| routes.contains_key(k))
+            .unwrap_or(path);
+        match routes.get_mut(&key) {
+            // A flaky page spends one failure per request, under the lock,
+            // so concurrent requests see exactly `fail_first` failures.
+            Some(page) if page.fail_first > 0 => {
+                page.fail_first -= 1;
+                Some(Page::status(page.fail_status))
+            }
+            Some(page) => Some(page.clone()),
+            None => None,
+        }
+    };
     let page = page.unwrap_or_else(|| Page::status(404));
     if !page.delay.is_zero() {
         tokio::time::sleep(page.delay).await;
@@ -165,6 +222,15 @@ async fn serve(
     socket.write_all(response.as_bytes()).await?;
     socket.write_all(&page.body).await?;
     socket.shutdown().await
+}
+
+/// The route key of `path` on virtual host `host` (its port ignored).
+fn host_key(host: &str, path: &str) -> String {
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    format!("{}{path}", name.to_ascii_lowercase())
 }
 
 fn reason(status: u16) -> &'static str {
