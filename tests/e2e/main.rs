@@ -3,6 +3,7 @@
 //! process through the library; others run the `newsflow` binary as
 //! separate processes, as docker compose does.
 
+mod backpressure;
 mod bad_input;
 mod chaos;
 mod cluster;
