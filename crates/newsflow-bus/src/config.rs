@@ -66,6 +66,9 @@ pub struct ConsumerSettings {
     pub backoff_base_ms: u64,
     /// Longest retry delay in milliseconds.
     pub backoff_max_ms: u64,
+    /// Inputs larger than this many bytes are dead-lettered unread
+    /// (`too_large`); above anything the fetch stage's body cap produces.
+    pub max_input_bytes: usize,
     /// While a dependency is down (database, NATS for outputs), a message
     /// is held and retried in place, without spending its deliveries, for
     /// at most this many seconds; then the usual retries resume.
@@ -82,6 +85,7 @@ impl Default for ConsumerSettings {
             backoff_base_ms: 1_000,
             backoff_max_ms: 60_000,
             outage_max_secs: 600,
+            max_input_bytes: 64 * 1024 * 1024,
         }
     }
 }

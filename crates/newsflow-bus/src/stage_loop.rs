@@ -154,10 +154,25 @@ impl Bus {
             .map_err(|e| BusError::Topology(format!("consumer {}: {e}", S::NAME)))
     }
 
+    /// Handle one message from start to finish, telling the server all
+    /// along that it is being worked on: decoding a large payload, keeping
+    /// it in a DLQ record or waiting out an outage can outlast ack_wait, and
+    /// a redelivery then would only start the same work over elsewhere.
     async fn process<S: Stage>(
         &self,
         stage: &S,
         message: jetstream::Message,
+        stats: &StageStats,
+        shutdown: impl Future<Output = ()> + Clone,
+    ) {
+        let work = self.process_inner(stage, &message, stats, shutdown);
+        with_progress(&message, self.progress_interval(), work).await;
+    }
+
+    async fn process_inner<S: Stage>(
+        &self,
+        stage: &S,
+        message: &jetstream::Message,
         stats: &StageStats,
         shutdown: impl Future<Output = ()> + Clone,
     ) {
@@ -183,13 +198,31 @@ impl Bus {
                 );
                 let payload = message.message.payload.clone();
                 return self
-                    .finish::<S>(&message, &delivery, outcome, payload, stats)
+                    .finish::<S>(message, &delivery, outcome, payload, stats)
                     .await;
             }
         };
         let fallback_trace =
             newsflow_core::short_hash(&format!("{}:{}", delivery.stream, delivery.sequence));
         let settings = &self.config().consumer;
+        let cap = S::In::MAX_BYTES.map_or(settings.max_input_bytes, |m| {
+            m.min(settings.max_input_bytes)
+        });
+        if payload.len() > cap {
+            let outcome = Outcome::DeadLetter {
+                kind: "too_large".into(),
+                message: format!(
+                    "{} bytes, more than a {} event can be ({cap} bytes); not decoded",
+                    payload.len(),
+                    S::In::KIND
+                ),
+                article_id: None,
+                trace_id: None,
+            };
+            return self
+                .finish::<S>(message, &delivery, outcome, payload, stats)
+                .await;
+        }
         // Delivered more often than retries allow without ever reaching an
         // outcome: every earlier attempt crashed the process or outlived
         // ack_wait. Handling it again could crash again; it goes to the DLQ.
@@ -205,7 +238,7 @@ impl Bus {
                 trace_id: None,
             };
             return self
-                .finish::<S>(&message, &delivery, outcome, payload, stats)
+                .finish::<S>(message, &delivery, outcome, payload, stats)
                 .await;
         }
         let outage_budget = Duration::from_secs(settings.outage_max_secs);
@@ -228,7 +261,7 @@ impl Bus {
                         seq = delivery.sequence,
                         attempt = delivery.delivered,
                     );
-                    self.handle::<S>(stage, &message, &delivery, input)
+                    self.handle::<S>(stage, message, &delivery, input)
                         .instrument(span)
                         .await
                 }
@@ -274,7 +307,7 @@ impl Bus {
             }
             stats.outage_waits.fetch_add(1, Ordering::Relaxed);
             let interrupted = tokio::select! {
-                _ = with_progress(&message, self.progress_interval(), tokio::time::sleep(pause)) => false,
+                _ = with_progress(message, self.progress_interval(), tokio::time::sleep(pause)) => false,
                 _ = shutdown.clone() => true,
             };
             waited += pause;
@@ -285,7 +318,7 @@ impl Bus {
                 waited = outage_budget;
             }
         };
-        self.finish::<S>(&message, &delivery, outcome, payload, stats)
+        self.finish::<S>(message, &delivery, outcome, payload, stats)
             .await;
     }
 

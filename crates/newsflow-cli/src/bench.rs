@@ -1,10 +1,12 @@
 //! `newsflow bench e2e`: the whole pipeline on this machine, fed from a
 //! loopback fixture site, with throughput and latency figures.
 //!
-//! Everything runs in one process (stages, store, site, publisher) next to a
-//! private nats-server child, so the figures are for one machine's worth of
-//! CPU. Latency is publish → enriched event received; throughput is first
-//! publish → last row stored.
+//! By default everything runs in one process (stages, store, site,
+//! publisher) next to a private nats-server child. With `processes`, each
+//! stage runs as its own `newsflow <stage>` process, as docker compose runs
+//! them, and the report has each one's peak memory. Either way the figures
+//! are for one machine's worth of CPU. Latency is publish → enriched event
+//! received; throughput is first publish → last row stored.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,15 +44,89 @@ pub struct E2eReport {
     pub cpu_secs: f64,
     /// Peak resident memory of this process, in MiB.
     pub peak_rss_mib: f64,
+    /// Peak resident memory of each stage process, in MiB (with
+    /// `processes` only).
+    pub stage_peak_rss_mib: Vec<(String, f64)>,
 }
 
-/// Run the benchmark with `articles` copies of `page` (distinct URLs).
+/// Stage processes killed (SIGKILL) if the benchmark ends early; stopped
+/// with SIGTERM otherwise.
+struct Stages(Vec<(String, std::process::Child)>);
+
+impl Stages {
+    fn spawn(binary: &Path, cfg: &AppConfig) -> anyhow::Result<Self> {
+        let mut out = Vec::new();
+        for name in ["fetch", "parse", "enrich", "store"] {
+            let child = std::process::Command::new(binary)
+                .arg(name)
+                .env("NATS_URL", &cfg.nats.url)
+                .env("NEWSFLOW_DB", &cfg.store.db)
+                .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
+                .env("NEWSFLOW__FETCH__RESPECT_ROBOTS", "false")
+                .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
+                .env("NEWSFLOW__FETCH__HOST_MAX_CONCURRENCY", "0")
+                .env("NEWSFLOW__FETCH__SKIP_SEEN_SECS", "0")
+                .env("NEWSFLOW__API__LISTEN", "")
+                .env("NEWSFLOW__OPS__LISTEN", "")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .with_context(|| format!("cannot start `{} {name}`", binary.display()))?;
+            out.push((name.to_string(), child));
+        }
+        Ok(Self(out))
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        self.0
+            .iter()
+            .map(|(_, c)| cpu_seconds_of(&format!("/proc/{}/stat", c.id())))
+            .sum()
+    }
+
+    fn peak_rss(&self) -> Vec<(String, f64)> {
+        self.0
+            .iter()
+            .map(|(n, c)| (n.clone(), peak_rss_of(&format!("/proc/{}/status", c.id()))))
+            .collect()
+    }
+
+    fn stop(mut self) -> anyhow::Result<()> {
+        for (_, child) in &self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status();
+        }
+        for (name, child) in &mut self.0 {
+            let status = child.wait()?;
+            if !status.success() {
+                bail!("the {name} stage exited with {status}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.0 {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+/// Run the benchmark with `articles` copies of `page` (distinct URLs); with
+/// `processes` (the `newsflow` binary), one process per stage.
 pub async fn e2e(
     mut cfg: AppConfig,
     page: Vec<u8>,
     articles: usize,
     rate: Option<f64>,
     work_dir: &Path,
+    processes: Option<&Path>,
 ) -> anyhow::Result<E2eReport> {
     let server = newsflow_runtime::NatsServerProcess::start(0, &work_dir.join("nats"), &[])?;
     cfg.nats.url = server.url();
@@ -69,9 +145,13 @@ pub async fn e2e(
     }
     let bus = pipeline::connect(&cfg).await?;
     let shutdown = CancellationToken::new();
-    let stages = {
-        let (cfg, bus, shutdown) = (cfg.clone(), bus.clone(), shutdown.clone());
-        tokio::spawn(async move { pipeline::run_all(&cfg, &bus, shutdown).await })
+    let (stages, children) = match processes {
+        None => {
+            let (cfg, bus, shutdown) = (cfg.clone(), bus.clone(), shutdown.clone());
+            let task = tokio::spawn(async move { pipeline::run_all(&cfg, &bus, shutdown).await });
+            (Some(task), None)
+        }
+        Some(binary) => (None, Some(Stages::spawn(binary, &cfg)?)),
     };
     let mut enriched = bus.subscribe(subjects::ENRICHED, false).await?;
     let cpu_start = cpu_seconds();
@@ -142,9 +222,16 @@ pub async fn e2e(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds() - cpu_start;
+    let children_cpu = children.as_ref().map_or(0.0, Stages::cpu_seconds);
+    let cpu = cpu_seconds() - cpu_start + children_cpu;
+    let stage_peak_rss_mib = children.as_ref().map_or_else(Vec::new, Stages::peak_rss);
     shutdown.cancel();
-    stages.await.context("stages")??;
+    if let Some(stages) = stages {
+        stages.await.context("stages")??;
+    }
+    if let Some(children) = children {
+        children.stop()?;
+    }
     bus.drain().await?;
     drop(server);
     latencies.sort_by(f64::total_cmp);
@@ -158,13 +245,19 @@ pub async fn e2e(
         latency_ms_p95: pct(0.95),
         latency_ms_p99: pct(0.99),
         cpu_secs: cpu,
-        peak_rss_mib: peak_rss_mib(),
+        peak_rss_mib: peak_rss_of("/proc/self/status"),
+        stage_peak_rss_mib,
     })
 }
 
 /// User + system CPU time of this process, from /proc (Linux).
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    cpu_seconds_of("/proc/self/stat")
+}
+
+/// User + system CPU time from a /proc/<pid>/stat file.
+fn cpu_seconds_of(path: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return 0.0;
     };
     // Fields after the parenthesised command name; utime and stime are the
@@ -182,8 +275,9 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn peak_rss_mib() -> f64 {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+/// Peak resident memory (VmHWM) from a /proc/<pid>/status file, in MiB.
+fn peak_rss_of(path: &str) -> f64 {
+    let Ok(status) = std::fs::read_to_string(path) else {
         return 0.0;
     };
     status

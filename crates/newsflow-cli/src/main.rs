@@ -235,6 +235,10 @@ enum BenchCommand {
         /// The page to serve.
         #[arg(long, default_value = "seeds/abamako-300961.html")]
         page: PathBuf,
+        /// Run each stage as its own process (as docker compose does) and
+        /// report each one's peak memory.
+        #[arg(long)]
+        processes: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -504,6 +508,7 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     articles,
                     rate,
                     page,
+                    processes,
                     json,
                 },
         } => {
@@ -513,7 +518,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             let body =
                 std::fs::read(&page).with_context(|| format!("cannot read {}", page.display()))?;
             let dir = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
-            let report = newsflow_cli::bench::e2e(cfg, body, articles, rate, &dir).await;
+            let binary = if processes {
+                Some(std::env::current_exe().context("cannot find the newsflow binary")?)
+            } else {
+                None
+            };
+            let report =
+                newsflow_cli::bench::e2e(cfg, body, articles, rate, &dir, binary.as_deref()).await;
             let _ = std::fs::remove_dir_all(&dir);
             let report = report?;
             if json {
@@ -538,10 +549,20 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     report.cpu_secs,
                     report.cpu_secs * 1000.0 / report.articles as f64
                 );
-                println!(
-                    "peak rss        {:.1} MiB (whole process: all stages)",
-                    report.peak_rss_mib
-                );
+                if report.stage_peak_rss_mib.is_empty() {
+                    println!(
+                        "peak rss        {:.1} MiB (whole process: all stages)",
+                        report.peak_rss_mib
+                    );
+                } else {
+                    for (stage, mib) in &report.stage_peak_rss_mib {
+                        println!("peak rss        {mib:.1} MiB ({stage} process)");
+                    }
+                    println!(
+                        "peak rss        {:.1} MiB (publisher, site and nats client)",
+                        report.peak_rss_mib
+                    );
+                }
             }
         }
     }

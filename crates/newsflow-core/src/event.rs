@@ -14,6 +14,9 @@ pub trait Event: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
     /// The subject it is published on.
     const SUBJECT: &'static str;
+    /// Largest payload that can be a valid event of this type, when much
+    /// smaller than the bus's general cap: larger ones are refused unread.
+    const MAX_BYTES: Option<usize> = None;
 
     /// Decode a message payload. The default is strict: a JSON envelope of
     /// this type and version. `fallback_trace_id` is used by inputs that may
@@ -132,6 +135,8 @@ struct UrlRequestInput {
 impl Event for UrlRequest {
     const KIND: &'static str = "url";
     const SUBJECT: &'static str = subjects::URLS;
+    /// A URL with its tags: anything near this size is not a request.
+    const MAX_BYTES: Option<usize> = Some(64 * 1024);
 
     /// Forgiving input: a bare URL as the whole payload, a JSON object
     /// `{"url","tags","force"}` (optionally with `trace_id`), or a full envelope.

@@ -64,7 +64,8 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     let host = base.as_ref().and_then(|u| u.host_str()).map(str::to_string);
     let doc = dom::parse(html);
     let meta = meta::collect(&doc);
-    let mut page = body::analyse(&doc, true);
+    let infos = body::elem_infos(&doc);
+    let mut page = body::analyse(&doc, &infos, true);
 
     let site_name = meta
         .get(&["og:site_name", "application-name"])
@@ -128,15 +129,16 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
     // The tree is not needed any more: free it before the text is
     // assembled (on a 10 MB page it is most of the memory), unless hidden
     // elements were left out: an empty body is then retried with them.
-    let doc = page.hidden_skipped.then_some(doc);
+    // The retry reuses what the first analysis measured of every node.
+    let doc = page.hidden_skipped.then_some((doc, infos));
     let mut body = body::assemble(&page, title.as_deref());
-    if let Some(doc) = doc
+    if let Some((doc, infos)) = doc
         && body.paragraphs.is_empty()
     {
         // Rare: the article sits in a hidden element (pages that stream
         // their content into a hidden node for a script to move).
-        let retry = body::analyse(&doc, false);
-        drop(doc);
+        let retry = body::analyse(&doc, &infos, false);
+        drop((doc, infos));
         let retry_body = body::assemble(&retry, title.as_deref());
         if !retry_body.paragraphs.is_empty() {
             page = retry;
@@ -148,7 +150,7 @@ pub fn extract(html: &str, url: Option<&str>) -> Article {
         && let Some(inner) = state::article_html(html)
     {
         let inner_doc = dom::parse(&inner);
-        let inner_page = body::analyse(&inner_doc, false);
+        let inner_page = body::analyse(&inner_doc, &body::elem_infos(&inner_doc), false);
         let inner_body = body::assemble(&inner_page, title.as_deref());
         let len = |b: &body::Body| b.paragraphs.iter().map(String::len).sum::<usize>();
         if len(&inner_body) > len(&body) {

@@ -57,7 +57,28 @@ pub(crate) fn fold_into(out: &mut String, s: &str) {
         }
         return;
     }
-    for_each_folded(s, |c| out.push(c));
+    // Runs of ASCII (most of the text in most languages here) are copied
+    // and lower-cased whole; the other characters one by one.
+    let mut rest = s;
+    while !rest.is_empty() {
+        let n = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(n);
+        if run.contains('`') {
+            out.extend(run.chars().map(fold_ascii));
+        } else {
+            let start = out.len();
+            out.push_str(run);
+            out[start..].make_ascii_lowercase();
+        }
+        let mut chars = tail.chars();
+        if let Some(c) = chars.next() {
+            fold_non_ascii(c, |c| out.push(c));
+        }
+        rest = chars.as_str();
+    }
 }
 
 /// Call `f` with each character of [`fold`]`(s)`.
@@ -65,26 +86,42 @@ fn for_each_folded(s: &str, mut f: impl FnMut(char)) {
     for c in s.chars() {
         // Most characters of most languages here are ASCII: no table.
         if c.is_ascii() {
-            f(if c == '`' {
-                '\''
-            } else {
-                c.to_ascii_lowercase()
-            });
-            continue;
+            f(fold_ascii(c));
+        } else {
+            fold_non_ascii(c, &mut f);
         }
-        // Latin-1 letters, the accented letters of the languages here:
-        // lower case is a fixed offset, no table.
-        if ('\u{e0}'..='\u{ff}').contains(&c) {
-            f(fold_char(c));
-            continue;
-        }
-        if ('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}' {
-            f(fold_char(char::from_u32(c as u32 + 32).unwrap_or(c)));
-            continue;
-        }
-        for c in c.to_lowercase() {
-            f(fold_char(c));
-        }
+    }
+}
+
+/// [`fold`] of an ASCII character.
+fn fold_ascii(c: char) -> char {
+    if c == '`' {
+        '\''
+    } else {
+        c.to_ascii_lowercase()
+    }
+}
+
+/// Call `f` with the characters of [`fold`] of one character outside ASCII.
+fn fold_non_ascii(c: char, mut f: impl FnMut(char)) {
+    // Latin-1 signs («, », no-break space…) and general punctuation (’,
+    // “, —…) have no case: no table.
+    if c < '\u{c0}' || ('\u{2000}'..='\u{206f}').contains(&c) {
+        f(fold_char(c));
+        return;
+    }
+    // Latin-1 letters, the accented letters of the languages here: lower
+    // case is a fixed offset, no table.
+    if ('\u{e0}'..='\u{ff}').contains(&c) {
+        f(fold_char(c));
+        return;
+    }
+    if ('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}' {
+        f(fold_char(char::from_u32(c as u32 + 32).unwrap_or(c)));
+        return;
+    }
+    for c in c.to_lowercase() {
+        f(fold_char(c));
     }
 }
 
@@ -130,10 +167,77 @@ pub(crate) fn compacts_to(s: &str, key: &str) -> bool {
 
 /// Count of characters that are not whitespace.
 pub(crate) fn visible_len(s: &str) -> usize {
+    visible_and_commas(s).0
+}
+
+/// Characters that are not whitespace, and commas (`,` `，` `、` `،`), in
+/// one pass. Whitespace is `char::is_whitespace`, except that a text all
+/// ASCII counts only ASCII whitespace (not the vertical tab).
+pub(crate) fn visible_and_commas(s: &str) -> (usize, usize) {
+    let bytes = s.as_bytes();
+    let mut vis = 0usize;
+    let mut commas = 0usize;
     if s.is_ascii() {
-        return s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+        for &b in bytes {
+            vis += usize::from(!b.is_ascii_whitespace());
+            commas += usize::from(b == b',');
+        }
+        return (vis, commas);
     }
-    s.chars().filter(|c| !c.is_whitespace()).count()
+    // A character counts at its first byte. Outside ASCII, the few
+    // characters that are whitespace or commas (U+0085, U+00A0, U+060C,
+    // U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000,
+    // U+3001, U+FF0C) are told by their first three bytes, compared
+    // without branches: no character is decoded.
+    // In blocks short enough to count in bytes, so that the comparisons
+    // run many bytes at a time.
+    let n = bytes.len();
+    let head = n.saturating_sub(2);
+    let mut i = 0;
+    while i < head {
+        let end = (i + 128).min(head);
+        let (mut v, mut c) = (0u8, 0u8);
+        for ((&b0, &b1), &b2) in bytes[i..end]
+            .iter()
+            .zip(&bytes[i + 1..end + 1])
+            .zip(&bytes[i + 2..end + 2])
+        {
+            let (x, y) = tally(b0, b1, b2);
+            v += x;
+            c += y;
+        }
+        vis += usize::from(v);
+        commas += usize::from(c);
+        i = end;
+    }
+    for i in head..n {
+        let at = |k: usize| bytes.get(i + k).copied().unwrap_or(0);
+        let (v, c) = tally(at(0), at(1), at(2));
+        vis += usize::from(v);
+        commas += usize::from(c);
+    }
+    (vis, commas)
+}
+
+/// Whether the character starting with bytes `b0 b1 b2` (valid UTF-8) is
+/// visible and whether it is a comma, as counts; 0, 0 for a continuation
+/// byte.
+#[inline(always)]
+fn tally(b0: u8, b1: u8, b2: u8) -> (u8, u8) {
+    let ascii_ws = matches!(b0, b'\t'..=b'\r' | b' ');
+    let continuation = b0 & 0xc0 == 0x80;
+    let e2_80 = (b0 == 0xe2) & (b1 == 0x80);
+    let ws = ascii_ws
+        | ((b0 == 0xc2) & ((b1 == 0x85) | (b1 == 0xa0)))
+        | ((b0 == 0xe1) & (b1 == 0x9a) & (b2 == 0x80))
+        | (e2_80 & (((0x80..=0x8a).contains(&b2)) | (b2 == 0xa8) | (b2 == 0xa9) | (b2 == 0xaf)))
+        | ((b0 == 0xe2) & (b1 == 0x81) & (b2 == 0x9f))
+        | ((b0 == 0xe3) & (b1 == 0x80) & (b2 == 0x80));
+    let comma = (b0 == b',')
+        | ((b0 == 0xd8) & (b1 == 0x8c))
+        | ((b0 == 0xe3) & (b1 == 0x80) & (b2 == 0x81))
+        | ((b0 == 0xef) & (b1 == 0xbc) & (b2 == 0x8c));
+    (u8::from(!ws & !continuation), u8::from(comma))
 }
 
 /// At most `max` bytes of `s`, cut on a character boundary.
@@ -184,6 +288,16 @@ mod tests {
                 .collect();
             assert_eq!(fold(&s), slow, "{c}");
         }
+        // So does the shortcut for characters without case.
+        for c in ('\u{80}'..'\u{c0}').chain('\u{2000}'..='\u{206f}') {
+            let s = format!("a{c}B");
+            let slow: String = s
+                .chars()
+                .flat_map(char::to_lowercase)
+                .map(fold_char)
+                .collect();
+            assert_eq!(fold(&s), slow, "{c}");
+        }
         let mut buf = String::from("x ");
         fold_into(&mut buf, "A`B");
         assert_eq!(buf, "x a'b");
@@ -191,6 +305,51 @@ mod tests {
         assert!(compacts_to("Été", "ete"));
         assert!(!compacts_to("Abamako", &compact("abamako.com")));
         assert!(!compacts_to("Abamako.com.ml", &compact("abamako.com")));
+    }
+
+    #[test]
+    fn counts_visible_characters_and_commas() {
+        fn slow(s: &str) -> (usize, usize) {
+            let ws = |c: char| {
+                if s.is_ascii() {
+                    c.is_ascii_whitespace()
+                } else {
+                    c.is_whitespace()
+                }
+            };
+            (
+                s.chars().filter(|&c| !ws(c)).count(),
+                s.chars()
+                    .filter(|c| matches!(c, ',' | '，' | '、' | '،'))
+                    .count(),
+            )
+        }
+        // Every character whose bytes could be taken for one of those
+        // counted specially, and a sample of the others.
+        let chars = (0..0x4000)
+            .chain(0xf000..=0xffff)
+            .chain((0x4000..0x10_ffff).step_by(101))
+            .filter_map(char::from_u32);
+        for c in chars {
+            for s in [
+                format!("{c}"),
+                format!("a{c}"),
+                format!("{c}b, c"),
+                format!("é {c}\u{b}{c}x"),
+            ] {
+                assert_eq!(visible_and_commas(&s), slow(&s), "{:?}", c as u32);
+            }
+        }
+        for s in [
+            "",
+            " ",
+            "a\u{b}b",
+            "x,\u{a0}y ，z、",
+            "\u{2003}\u{3000}\u{60c}",
+        ] {
+            assert_eq!(visible_and_commas(s), slow(s), "{s:?}");
+            assert_eq!(visible_len(s), slow(s).0, "{s:?}");
+        }
     }
 
     #[test]
