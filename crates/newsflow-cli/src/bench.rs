@@ -47,6 +47,9 @@ pub struct E2eReport {
     /// Peak resident memory of each stage process, in MiB (with
     /// `processes` only).
     pub stage_peak_rss_mib: Vec<(String, f64)>,
+    /// CPU seconds of each stage process over its life, start-up included
+    /// (with `processes` only): where the time goes.
+    pub stage_cpu_secs: Vec<(String, f64)>,
 }
 
 /// Stage processes killed (SIGKILL) if the benchmark ends early; stopped
@@ -77,11 +80,11 @@ impl Stages {
         Ok(Self(out))
     }
 
-    fn cpu_seconds(&self) -> f64 {
+    fn cpu_seconds(&self) -> Vec<(String, f64)> {
         self.0
             .iter()
-            .map(|(_, c)| cpu_seconds_of(&format!("/proc/{}/stat", c.id())))
-            .sum()
+            .map(|(n, c)| (n.clone(), cpu_seconds_of(&format!("/proc/{}/stat", c.id()))))
+            .collect()
     }
 
     fn peak_rss(&self) -> Vec<(String, f64)> {
@@ -222,8 +225,8 @@ pub async fn e2e(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let children_cpu = children.as_ref().map_or(0.0, Stages::cpu_seconds);
-    let cpu = cpu_seconds() - cpu_start + children_cpu;
+    let stage_cpu_secs = children.as_ref().map_or_else(Vec::new, Stages::cpu_seconds);
+    let cpu = cpu_seconds() - cpu_start + stage_cpu_secs.iter().map(|(_, s)| s).sum::<f64>();
     let stage_peak_rss_mib = children.as_ref().map_or_else(Vec::new, Stages::peak_rss);
     shutdown.cancel();
     if let Some(stages) = stages {
@@ -247,6 +250,7 @@ pub async fn e2e(
         cpu_secs: cpu,
         peak_rss_mib: peak_rss_of("/proc/self/status"),
         stage_peak_rss_mib,
+        stage_cpu_secs,
     })
 }
 

@@ -555,8 +555,13 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                         report.peak_rss_mib
                     );
                 } else {
-                    for (stage, mib) in &report.stage_peak_rss_mib {
-                        println!("peak rss        {mib:.1} MiB ({stage} process)");
+                    for ((stage, mib), (_, cpu)) in
+                        report.stage_peak_rss_mib.iter().zip(&report.stage_cpu_secs)
+                    {
+                        println!(
+                            "{stage:<15} peak rss {mib:.1} MiB, cpu {cpu:.2} s ({:.2} ms/article)",
+                            cpu * 1000.0 / report.articles as f64
+                        );
                     }
                     println!(
                         "peak rss        {:.1} MiB (publisher, site and nats client)",
