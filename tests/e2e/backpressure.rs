@@ -6,7 +6,7 @@
 //! process), the upstream stages are not slowed, and once the store is fast
 //! again every article is stored: nothing dropped, nothing dead-lettered.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -16,29 +16,19 @@ use newsflow_test_support::{FixtureSite, NatsServer, Page};
 
 use crate::util::{self, Reaped, eventually};
 
-const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
 const IN_FLIGHT: usize = 4;
 
 fn stage(name: &str, nats: &str, db: &str) -> Reaped {
-    Reaped(
-        Command::new(BIN)
-            .arg(name)
-            .env("NATS_URL", nats)
-            .env("NEWSFLOW_DB", db)
-            .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
-            .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
-            .env(
-                "NEWSFLOW__NATS__CONSUMER__MAX_IN_FLIGHT",
-                IN_FLIGHT.to_string(),
-            )
-            .env("NEWSFLOW__API__LISTEN", "")
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn newsflow"),
-    )
+    let in_flight = IN_FLIGHT.to_string();
+    Reaped(util::stage_process(
+        name,
+        nats,
+        db,
+        &[
+            ("NEWSFLOW__NATS__CONSUMER__MAX_IN_FLIGHT", &in_flight),
+            ("RUST_LOG", "error"),
+        ],
+    ))
 }
 
 fn psql(url: &str, sql: &str) {

@@ -5,7 +5,7 @@
 //! once with a precise reason; no stage crashes or stalls; good articles
 //! published after the garbage are all stored.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,31 +15,27 @@ use newsflow_test_support::{FixtureSite, NatsServer, Page};
 
 use crate::util::{self, eventually};
 
-const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
 const MB: usize = 1024 * 1024;
 
 fn stage(name: &str, nats: &str, db: &std::path::Path) -> Child {
-    Command::new(BIN)
-        .arg(name)
-        .env("NATS_URL", nats)
-        .env("NEWSFLOW_DB", db)
-        .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
-        .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
-        // All good pages are on one loopback host: this test is about bad
-        // input, not politeness (which would postpone them, spending retries).
-        .env("NEWSFLOW__FETCH__HOST_MAX_CONCURRENCY", "0")
-        // Decoding and keeping 20 MB payloads takes seconds in a debug
-        // build on a busy machine: the default ack_wait leaves room for it.
-        .env("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "30")
-        .env("NEWSFLOW__NATS__CONSUMER__BACKOFF_BASE_MS", "100")
-        .env("NEWSFLOW__NATS__CONSUMER__BACKOFF_MAX_MS", "300")
-        .env("NEWSFLOW__API__LISTEN", "")
-        .env("RUST_LOG", "error")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn newsflow")
+    let db = db.display().to_string();
+    util::stage_process(
+        name,
+        nats,
+        &db,
+        &[
+            // All good pages are on one loopback host: this test is about
+            // bad input, not politeness (which would postpone them,
+            // spending retries).
+            ("NEWSFLOW__FETCH__HOST_MAX_CONCURRENCY", "0"),
+            // Decoding and keeping 20 MB payloads takes seconds in a debug
+            // build on a busy machine: the default ack_wait leaves room.
+            ("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "30"),
+            ("NEWSFLOW__NATS__CONSUMER__BACKOFF_BASE_MS", "100"),
+            ("NEWSFLOW__NATS__CONSUMER__BACKOFF_MAX_MS", "300"),
+            ("RUST_LOG", "error"),
+        ],
+    )
 }
 
 /// Pseudo-random bytes (xorshift): binary garbage that is not UTF-8.

@@ -2,7 +2,7 @@
 //! JetStream cluster with replicated (R3) streams; one node is killed with
 //! SIGKILL mid-run and every article still arrives, once.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -12,24 +12,17 @@ use newsflow_test_support::{FixtureSite, NatsCluster, Page};
 
 use crate::util::{self, eventually};
 
-const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
-
 fn stage(name: &str, nats: &str, db: &std::path::Path) -> Child {
-    Command::new(BIN)
-        .arg(name)
-        .env("NATS_URL", nats)
-        .env("NEWSFLOW_DB", db)
-        .env("NEWSFLOW__NATS__REPLICAS", "3")
-        .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
-        .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
-        .env("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3")
-        .env("NEWSFLOW__API__LISTEN", "")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn newsflow")
+    let db = db.display().to_string();
+    util::stage_process(
+        name,
+        nats,
+        &db,
+        &[
+            ("NEWSFLOW__NATS__REPLICAS", "3"),
+            ("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3"),
+        ],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

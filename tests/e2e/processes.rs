@@ -16,20 +16,13 @@ use crate::util::{self, eventually};
 const BIN: &str = env!("CARGO_BIN_EXE_newsflow");
 
 fn stage(name: &str, nats: &str, db: &Path) -> Child {
-    Command::new(BIN)
-        .arg(name)
-        .env("NATS_URL", nats)
-        .env("NEWSFLOW_DB", db)
-        .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
-        .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
-        .env("NEWSFLOW__API__LISTEN", "127.0.0.1:0")
-        .env("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3")
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn newsflow")
+    let db = db.display().to_string();
+    util::stage_process(
+        name,
+        nats,
+        &db,
+        &[("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "3")],
+    )
 }
 
 fn signal(child: &Child, sig: &str) {

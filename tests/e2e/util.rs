@@ -87,3 +87,31 @@ impl Drop for Reaped {
         }
     }
 }
+
+/// `newsflow <name>` as its own OS process, as docker compose runs it,
+/// pointed at this test's servers: loopback allowed, no per-host delay, no
+/// API or ops port; `env` adds or overrides variables.
+pub fn stage_process(
+    name: &str,
+    nats: &str,
+    db: &str,
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_newsflow"));
+    command
+        .arg(name)
+        .env("NATS_URL", nats)
+        .env("NEWSFLOW_DB", db)
+        .env("NEWSFLOW__FETCH__ALLOW", "[\"127.0.0.1\"]")
+        .env("NEWSFLOW__FETCH__HOST_MIN_DELAY_MS", "0")
+        .env("NEWSFLOW__API__LISTEN", "")
+        .env("NEWSFLOW__OPS__LISTEN", "")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.spawn().expect("spawn newsflow")
+}
