@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use newsflow_core::subjects;
 use newsflow_store::{ArticleStore, SqliteStore, StoreConfig};
-use newsflow_test_support::{FixtureSite, NatsServer, Page};
+use newsflow_test_support::{FixtureSite, NatsServer, Page, free_port};
 
 use crate::util::{self, eventually};
 
@@ -130,14 +130,8 @@ async fn a_stage_process_killed_mid_run_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_stops_cleanly_on_sigterm_with_its_nats_child() {
     let dir = tempfile::tempdir().unwrap();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let ops_port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    let port = free_port();
+    let ops_port = free_port();
     let mut up = Command::new(BIN)
         .arg("up")
         .env("NEWSFLOW__OPS__LISTEN", format!("127.0.0.1:{ops_port}"))

@@ -10,7 +10,7 @@ use bytes::Bytes;
 use newsflow_cli::pipeline;
 use newsflow_core::subjects;
 use newsflow_store::ArticleStore as _;
-use newsflow_test_support::{FixtureSite, NatsServer, Page};
+use newsflow_test_support::{FixtureSite, NatsServer, Page, free_port};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio_util::sync::CancellationToken;
@@ -42,11 +42,6 @@ fn replace(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
         }
     }
     out
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
 }
 
 /// A GET on loopback over plain HTTP/1.0: status and body.

@@ -27,18 +27,11 @@ impl Bus {
         // How many there are, first: an empty filter would otherwise only
         // show itself by a timeout, and a timeout short enough for that
         // would cut a listing of large messages short.
-        let mut counts = stream
-            .info_with_subjects(subject)
-            .await
-            .map_err(|e| BusError::Topology(e.to_string()))?;
-        let mut stored = 0u64;
-        while let Some((_, n)) = counts
-            .try_next()
-            .await
-            .map_err(|e| BusError::Topology(e.to_string()))?
-        {
-            stored += n as u64;
-        }
+        let stored: u64 = subject_counts(&stream, subject)
+            .await?
+            .iter()
+            .map(|(_, n)| n)
+            .sum();
         if stored == 0 {
             return Ok(Vec::new());
         }
@@ -102,4 +95,24 @@ impl Bus {
             .await
             .map_err(|e| BusError::Consume(e.to_string()))
     }
+}
+
+/// Messages stored per subject matching `filter` in `stream`.
+pub(crate) async fn subject_counts(
+    stream: &async_nats::jetstream::stream::Stream,
+    filter: &str,
+) -> Result<Vec<(String, u64)>, BusError> {
+    let mut counts = stream
+        .info_with_subjects(filter)
+        .await
+        .map_err(|e| BusError::Topology(e.to_string()))?;
+    let mut out = Vec::new();
+    while let Some((subject, n)) = counts
+        .try_next()
+        .await
+        .map_err(|e| BusError::Topology(e.to_string()))?
+    {
+        out.push((subject, n as u64));
+    }
+    Ok(out)
 }

@@ -89,17 +89,8 @@ impl Bus {
                 });
             }
             if name == subjects::STREAM_DLQ {
-                let mut with_subjects = stream
-                    .info_with_subjects(format!("{}.>", subjects::DLQ_PREFIX))
-                    .await
-                    .map_err(|e| BusError::Topology(e.to_string()))?;
-                while let Some((subject, count)) = with_subjects
-                    .try_next()
-                    .await
-                    .map_err(|e| BusError::Topology(e.to_string()))?
-                {
-                    dlq.push((subject, count as u64));
-                }
+                dlq = crate::read::subject_counts(&stream, &format!("{}.>", subjects::DLQ_PREFIX))
+                    .await?;
                 dlq.sort();
             }
             streams.push(StreamStatus {

@@ -50,6 +50,13 @@ fn pg_transient(code: &str) -> bool {
         )
 }
 
+/// The primary result code (low byte of the extended code) of a SQLite
+/// error; `None` for other databases' errors.
+fn sqlite_primary_code(db: &dyn sqlx::error::DatabaseError) -> Option<i64> {
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    db.code()?.parse::<i64>().ok().map(|c| c & 0xff)
+}
+
 fn sqlx_is_transient(e: &sqlx::Error) -> bool {
     match e {
         sqlx::Error::Database(db) => {
@@ -59,9 +66,7 @@ fn sqlx_is_transient(e: &sqlx::Error) -> bool {
             {
                 return db.code().is_some_and(|c| pg_transient(&c));
             }
-            db.code()
-                .and_then(|c| c.parse::<i64>().ok())
-                .is_some_and(|c| TRANSIENT_SQLITE_CODES.contains(&(c & 0xff)))
+            sqlite_primary_code(db.as_ref()).is_some_and(|c| TRANSIENT_SQLITE_CODES.contains(&c))
         }
         sqlx::Error::Io(_)
         | sqlx::Error::Tls(_)
@@ -82,12 +87,8 @@ impl StoreError {
             _ => return false,
         };
         match e {
-            sqlx::Error::Database(db)
-                if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() =>
-            {
-                db.code()
-                    .and_then(|c| c.parse::<i64>().ok())
-                    .is_some_and(|c| matches!(c & 0xff, 5 | 6))
+            sqlx::Error::Database(db) => {
+                sqlite_primary_code(db.as_ref()).is_some_and(|c| matches!(c, 5 | 6))
             }
             _ => false,
         }
