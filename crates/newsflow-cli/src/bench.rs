@@ -121,11 +121,13 @@ impl Drop for Stages {
     }
 }
 
-/// Run the benchmark with `articles` copies of `page` (distinct URLs); with
+/// Run the benchmark with `articles` URLs; each serves its own variation of
+/// the seed page, or, with `page`, the same page (every article then is a
+/// copy of the first, which exercises syndication linking). With
 /// `processes` (the `newsflow` binary), one process per stage.
 pub async fn e2e(
     mut cfg: AppConfig,
-    page: Vec<u8>,
+    page: Option<Vec<u8>>,
     articles: usize,
     rate: Option<f64>,
     work_dir: &Path,
@@ -143,8 +145,12 @@ pub async fn e2e(
     let site = FixtureSite::start()
         .await
         .context("cannot bind the fixture site")?;
-    for i in 0..articles {
-        site.route(&format!("/news/{i}.html"), Page::html(page.clone()));
+    let pages = match page {
+        Some(page) => vec![page; articles],
+        None => crate::chaos::seed_variants(articles, 20_261_129),
+    };
+    for (i, page) in pages.into_iter().enumerate() {
+        site.route(&format!("/news/{i}.html"), Page::html(page));
     }
     let bus = pipeline::connect(&cfg).await?;
     let shutdown = CancellationToken::new();

@@ -203,6 +203,81 @@ const WORDS: &str = "Bamako Kayes Sikasso Mopti Gao Tombouctou Niamey Dakar Abid
      forage hôpital université football musique festival culture presse radio \
      justice";
 
+/// `n` distinct articles made from the seed page, the same for the same
+/// `seed`: input for benchmarks. Each keeps the seed's markup, metadata and
+/// length, with its own title and a body of the seed's words in a random
+/// order, so no two share more than chance word pairs and their
+/// fingerprints are as far apart as unrelated articles' (copies of one page,
+/// or the chaos variants which keep the seed's body, would measure
+/// syndication linking of one big cluster, not the pipeline).
+pub fn seed_variants(n: usize, seed: u64) -> Vec<Vec<u8>> {
+    let mut rng = Rng(seed);
+    let page = SEED_PAGE;
+    let open = b"<div class=\"texte\">";
+    let Some(start) = find(page, open).map(|a| a + open.len()) else {
+        return vec![page.to_vec(); n];
+    };
+    let end = start + find(&page[start..], b"</div>").unwrap_or(0);
+    // Paragraph lengths and the pool of words, tags dropped.
+    let body = &page[start..end];
+    let mut lengths = Vec::new();
+    let mut words: Vec<&[u8]> = Vec::new();
+    for paragraph in body.split(|&b| b == b'\n') {
+        let before = words.len();
+        let mut rest = paragraph;
+        while let Some(lt) = rest.iter().position(|&b| b == b'<') {
+            words.extend(
+                rest[..lt]
+                    .split(u8::is_ascii_whitespace)
+                    .filter(|w| !w.is_empty()),
+            );
+            let gt = rest[lt..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map_or(rest.len(), |g| lt + g + 1);
+            rest = &rest[gt..];
+        }
+        words.extend(
+            rest.split(u8::is_ascii_whitespace)
+                .filter(|w| !w.is_empty()),
+        );
+        if words.len() > before {
+            lengths.push(words.len() - before);
+        }
+    }
+    (0..n)
+        .map(|i| {
+            for k in (1..words.len()).rev() {
+                words.swap(k, rng.below(k as u64 + 1) as usize);
+            }
+            let mut out = Vec::with_capacity(page.len() + 512);
+            let mut pos = 0;
+            out.extend_from_slice(&page[..start]);
+            for len in &lengths {
+                out.extend_from_slice(b"\r\n<p>");
+                out.extend_from_slice(&words[pos..pos + len].join(&b' '));
+                out.extend_from_slice(b"</p>");
+                pos += len;
+            }
+            out.extend_from_slice(b"\r\n");
+            out.extend_from_slice(&page[end..]);
+            let title = to_windows_1252(&format!("Chronique {i}"));
+            let h1 = b"<h1 class=\"titre_article\">";
+            match find(&out, h1) {
+                Some(a) => {
+                    let a = a + h1.len();
+                    let mut titled = out[..a].to_vec();
+                    titled.extend_from_slice(&title);
+                    titled.extend_from_slice(b" \x96 ");
+                    titled.extend_from_slice(&out[a..]);
+                    titled
+                }
+                None => out,
+            }
+        })
+        .collect()
+}
+
 /// One variation of the seed page: its own title and two paragraphs of
 /// its own, so the articles differ (and their fingerprints with them).
 fn variant(i: usize, rng: &mut Rng) -> Vec<u8> {
@@ -972,6 +1047,33 @@ mod tests {
             assert!(title.is_some() && body.is_some(), "markers not found");
             assert!(find(page, b"</html>").is_some());
         }
+    }
+
+    #[test]
+    fn bench_variants_are_distinct_articles() {
+        let pages = seed_variants(3, 7);
+        assert_eq!(pages, seed_variants(3, 7), "not deterministic");
+        let texts: Vec<String> = pages
+            .iter()
+            .map(|p| {
+                let html = String::from_utf8_lossy(p);
+                let a = html.find("<div class=\"texte\">").expect("body kept");
+                let b = a + html[a..].find("</div>").expect("body closed");
+                html[a..b].to_string()
+            })
+            .collect();
+        assert_ne!(texts[0], texts[1]);
+        assert!(String::from_utf8_lossy(&pages[2]).contains("Chronique 2"));
+        // Same words, same amount of text as the seed, in another order.
+        let seed = String::from_utf8_lossy(SEED_PAGE);
+        let words = |t: &str| t.matches("Camara").count();
+        let a = seed.find("<div class=\"texte\">").unwrap();
+        let b = a + seed[a..].find("</div>").unwrap();
+        assert_eq!(words(&texts[0]), words(&seed[a..b]));
+        assert!(
+            texts[0].len().abs_diff(b - a) < (b - a) / 5,
+            "length changed a lot"
+        );
     }
 
     #[test]

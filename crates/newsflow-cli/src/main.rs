@@ -224,7 +224,8 @@ enum BenchCommand {
         delay_ms: u64,
     },
     /// The whole pipeline on this machine: a private nats-server, a loopback
-    /// site serving --page under N URLs, all stages, SQLite in a temp dir.
+    /// site serving N distinct articles (or --page under N URLs), all
+    /// stages, SQLite in a temp dir.
     E2e {
         /// Articles to push through.
         #[arg(long, default_value_t = 1000)]
@@ -232,9 +233,11 @@ enum BenchCommand {
         /// Offered rate in articles/s (default: as fast as possible).
         #[arg(long)]
         rate: Option<f64>,
-        /// The page to serve.
-        #[arg(long, default_value = "seeds/abamako-300961.html")]
-        page: PathBuf,
+        /// Serve this page under every URL (all articles then are copies
+        /// of one story). Default: a distinct variation of the seed page
+        /// per URL.
+        #[arg(long)]
+        page: Option<PathBuf>,
         /// Run each stage as its own process (as docker compose does) and
         /// report each one's peak memory.
         #[arg(long)]
@@ -515,8 +518,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
             if articles == 0 {
                 bail!("--articles must be at least 1");
             }
-            let body =
-                std::fs::read(&page).with_context(|| format!("cannot read {}", page.display()))?;
+            let body = page
+                .map(|page| {
+                    std::fs::read(&page).with_context(|| format!("cannot read {}", page.display()))
+                })
+                .transpose()?;
             let dir = std::env::temp_dir().join(format!("newsflow-bench-{}", std::process::id()));
             let binary = if processes {
                 Some(std::env::current_exe().context("cannot find the newsflow binary")?)

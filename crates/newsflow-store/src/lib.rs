@@ -347,20 +347,147 @@ fn detail(
 }
 
 /// The store stage: `enriched` → the database. Publishes nothing.
+///
+/// Writes are group-committed: the bus hands the stage up to
+/// `max_in_flight` events at once, each in its own task, and one
+/// transaction per article would spend most of the store's time committing
+/// (and, on SQLite, checkpointing). So each call queues its event; whichever
+/// call finds the writer free writes everything queued, up to
+/// [`StoreStage::with_max_batch`], in one [`ArticleStore::upsert_batch`],
+/// and hands every caller its own outcome. Nothing waits for a batch to
+/// fill: under light load a batch is one event and no slower than before.
+/// Each event is still acked by the bus only after its batch committed.
 #[derive(Debug, Clone)]
 pub struct StoreStage<S = AnyStore> {
     store: S,
+    batcher: std::sync::Arc<Batcher>,
 }
+
+type Reply = tokio::sync::oneshot::Sender<Result<UpsertOutcome, StageError>>;
+
+/// What the bus should do about a failed write.
+fn stage_error(e: &StoreError) -> StageError {
+    if e.is_transient() {
+        // The database is down or busy; the event is fine: the bus holds
+        // it and retries in place rather than dead-letter it.
+        StageError::unavailable("db", e.to_string())
+    } else {
+        StageError::reject("db", e.to_string())
+    }
+}
+
+#[derive(Debug)]
+struct Batcher {
+    queue: std::sync::Mutex<Vec<(Envelope<Enriched>, Reply)>>,
+    writer: tokio::sync::Mutex<()>,
+    max_batch: usize,
+}
+
+/// Default largest group commit.
+pub const DEFAULT_MAX_BATCH: usize = 64;
 
 impl<S: ArticleStore> StoreStage<S> {
     /// A stage writing to `store`.
     pub fn new(store: S) -> Self {
-        Self { store }
+        Self::with_max_batch(store, DEFAULT_MAX_BATCH)
+    }
+
+    /// A stage writing to `store` at most `max_batch` articles per
+    /// transaction (1 writes each article alone).
+    pub fn with_max_batch(store: S, max_batch: usize) -> Self {
+        Self {
+            store,
+            batcher: std::sync::Arc::new(Batcher {
+                queue: std::sync::Mutex::new(Vec::new()),
+                writer: tokio::sync::Mutex::new(()),
+                max_batch: max_batch.max(1),
+            }),
+        }
     }
 
     /// The store behind the stage (the search API shares it).
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Store one event, in a transaction shared with the events queued
+    /// alongside it.
+    pub async fn write(&self, event: Envelope<Enriched>) -> Result<UpsertOutcome, StageError> {
+        let (tx, mut rx) = tokio::sync::oneshot::channel();
+        self.lock_queue().push((event, tx));
+        loop {
+            tokio::select! {
+                // An earlier writer may have taken this event already.
+                biased;
+                reply = &mut rx => {
+                    return reply.unwrap_or_else(|_| {
+                        // The writer holding it was cancelled mid-batch.
+                        Err(StageError::unavailable("db", "the batch writing this article was interrupted"))
+                    });
+                }
+                _guard = self.batcher.writer.lock() => {
+                    let batch: Vec<_> = {
+                        let mut queue = self.lock_queue();
+                        let n = queue.len().min(self.batcher.max_batch);
+                        queue.drain(..n).collect()
+                    };
+                    if !batch.is_empty() {
+                        self.write_batch(batch).await;
+                    }
+                }
+            }
+        }
+    }
+
+    fn lock_queue(&self) -> std::sync::MutexGuard<'_, Vec<(Envelope<Enriched>, Reply)>> {
+        // A panic while holding this lock cannot leave the Vec half-changed.
+        self.batcher
+            .queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Write `batch` and answer each of its callers. The events go in
+    /// article-id order (stable, so two versions of one article keep
+    /// theirs): two replicas then take row locks in the same order and do
+    /// not deadlock each other.
+    async fn write_batch(&self, mut batch: Vec<(Envelope<Enriched>, Reply)>) {
+        batch.sort_by(|a, b| a.0.article_id.cmp(&b.0.article_id));
+        let (events, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        match self.store.upsert_batch(&events).await {
+            Ok(outcomes) if outcomes.len() == events.len() => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    let _ = reply.send(Ok(outcome));
+                }
+            }
+            Ok(outcomes) => {
+                let e = StageError::reject(
+                    "db",
+                    format!(
+                        "the store answered {} outcomes for {} articles",
+                        outcomes.len(),
+                        events.len()
+                    ),
+                );
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+            // Everyone retries a database that is down.
+            Err(e) if e.is_transient() || events.len() == 1 => {
+                let e = stage_error(&e);
+                for reply in replies {
+                    let _ = reply.send(Err(e.clone()));
+                }
+            }
+            // One event the database refuses must not sink the others:
+            // each is written alone, so the error lands on its own event.
+            Err(_) => {
+                for (event, reply) in events.iter().zip(replies) {
+                    let _ = reply.send(self.store.upsert(event).await.map_err(|e| stage_error(&e)));
+                }
+            }
+        }
     }
 }
 
@@ -373,16 +500,10 @@ impl<S: ArticleStore> Stage for StoreStage<S> {
         &self,
         input: Envelope<Enriched>,
     ) -> Result<Vec<Envelope<NoOutput>>, StageError> {
-        match self.store.upsert(&input).await {
-            Ok(outcome) => {
-                tracing::debug!(article_id = %input.article_id, ?outcome, "stored");
-                Ok(vec![])
-            }
-            // The database is down or busy; the event is fine: the bus
-            // holds it and retries in place rather than dead-letter it.
-            Err(e) if e.is_transient() => Err(StageError::unavailable("db", e.to_string())),
-            Err(e) => Err(StageError::reject("db", e.to_string())),
-        }
+        let article_id = input.article_id.clone();
+        let outcome = self.write(input).await?;
+        tracing::debug!(%article_id, ?outcome, "stored");
+        Ok(vec![])
     }
 }
 

@@ -53,6 +53,7 @@ on_both_backends!(
     top_entities_and_quotes,
     batch_upserts_report_each_outcome,
     stage_stores_and_classifies_errors,
+    the_stage_group_commits_and_isolates_a_refused_event,
 );
 
 fn q() -> ArticleQuery {
@@ -1262,6 +1263,117 @@ async fn stage_stores_and_classifies_errors(b: Backend) {
         .unwrap_err();
     assert!(matches!(err, StageError::Unavailable { .. }), "{err:?}");
     assert_eq!(err.kind(), "db");
+}
+
+/// A real store that refuses, as a database would refuse a row, every
+/// batch holding one given article, and records the batch sizes.
+#[derive(Clone)]
+struct Refusing {
+    inner: AnyStore,
+    poison: String,
+    batches: std::sync::Arc<std::sync::Mutex<Vec<usize>>>,
+}
+
+impl ArticleStore for Refusing {
+    async fn upsert_batch(
+        &self,
+        events: &[Envelope<Enriched>],
+    ) -> Result<Vec<UpsertOutcome>, StoreError> {
+        self.batches.lock().unwrap().push(events.len());
+        if events.iter().any(|e| e.article_id == self.poison) {
+            return Err(StoreError::Corrupt("refused for the test".into()));
+        }
+        self.inner.upsert_batch(events).await
+    }
+    async fn articles(
+        &self,
+        q: &ArticleQuery,
+    ) -> Result<newsflow_store::Page<ArticleSummary>, StoreError> {
+        self.inner.articles(q).await
+    }
+    async fn article(&self, id: &str) -> Result<Option<newsflow_store::ArticleDetail>, StoreError> {
+        self.inner.article(id).await
+    }
+    async fn top_entities(
+        &self,
+        q: &EntityQuery,
+    ) -> Result<Vec<newsflow_store::EntityCount>, StoreError> {
+        self.inner.top_entities(q).await
+    }
+    async fn quotes(
+        &self,
+        q: &QuoteQuery,
+    ) -> Result<newsflow_store::Page<newsflow_store::QuoteHit>, StoreError> {
+        self.inner.quotes(q).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
+        self.inner.get(id).await
+    }
+    async fn count(&self) -> Result<u64, StoreError> {
+        self.inner.count().await
+    }
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+    fn backend(&self) -> Backend {
+        self.inner.backend()
+    }
+}
+
+async fn the_stage_group_commits_and_isolates_a_refused_event(b: Backend) {
+    let db = TestDb::new(b, "group").await;
+    let store = db.open().await;
+    let refusing = Refusing {
+        inner: store.clone(),
+        poison: "g07".into(),
+        batches: Default::default(),
+    };
+    let stage = StoreStage::with_max_batch(refusing.clone(), 8);
+    // 24 events at once, as the bus hands them over; g03 twice, its newer
+    // version second.
+    let mut events: Vec<Envelope<Enriched>> = (0..24)
+        .map(|i| {
+            Ev::new(
+                &format!("g{i:02}"),
+                "T",
+                "Corps du texte",
+                "fr",
+                "2025-06-25",
+            )
+            .build()
+        })
+        .collect();
+    let mut newer = Ev::new("g03", "T", "version deux", "fr", "2025-06-25").build();
+    newer.time = events[3].time + chrono::Duration::seconds(5);
+    events.push(newer);
+    let results = futures::future::join_all(events.into_iter().map(|ev| {
+        let stage = stage.clone();
+        async move {
+            let id = ev.article_id.clone();
+            (id, stage.handle(ev).await)
+        }
+    }))
+    .await;
+    for (id, result) in &results {
+        if id == "g07" {
+            let err = result.as_ref().unwrap_err();
+            assert!(matches!(err, StageError::Reject { .. }), "{err:?}");
+            assert!(err.to_string().contains("refused for the test"), "{err}");
+        } else {
+            assert!(result.is_ok(), "{id}: {result:?}");
+        }
+    }
+    // Everyone else was stored, the newest g03 kept.
+    assert_eq!(store.count().await.unwrap(), 23);
+    assert!(store.get("g07").await.unwrap().is_none());
+    let g03 = store.get("g03").await.unwrap().unwrap();
+    assert_eq!(g03.data.article.body_text, "version deux");
+    // Batched (never above the cap), and the refused batch was redone one
+    // event at a time.
+    let batches = refusing.batches.lock().unwrap().clone();
+    assert!(batches.iter().all(|&n| n <= 8), "{batches:?}");
+    assert!(batches.iter().any(|&n| n > 1), "never batched: {batches:?}");
+    assert!(batches.len() < 25, "{batches:?}");
 }
 
 // ---------------------------------------------------------------------------
