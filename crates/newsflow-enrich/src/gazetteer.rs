@@ -1,7 +1,7 @@
 //! The embedded gazetteers: places and organisations named without a cue
 //! word, in French and English, with the canonical name of each.
 
-use std::collections::{HashMap, HashSet};
+use crate::{Map as HashMap, Set as HashSet};
 use std::sync::OnceLock;
 
 use newsflow_core::EntityLabel;
@@ -114,9 +114,9 @@ pub(crate) fn get() -> &'static Gazetteer {
     static G: OnceLock<Gazetteer> = OnceLock::new();
     G.get_or_init(|| {
         let mut g = Gazetteer {
-            entries: HashMap::new(),
-            place_prefixes: HashSet::new(),
-            weak_places: HashSet::new(),
+            entries: HashMap::default(),
+            place_prefixes: HashSet::default(),
+            weak_places: HashSet::default(),
             max_tokens: 1,
         };
         load(&mut g, PLACES, EntityLabel::LOC);

@@ -9,7 +9,7 @@
 //! town, then a town in a country the article names (or puts in brackets
 //! after it: `GOULAMINA (Mali)`), then the largest town.
 
-use std::collections::{HashMap, HashSet};
+use crate::{Map as HashMap, Set as HashSet};
 use std::sync::LazyLock;
 
 use newsflow_core::{Entity, EntityLabel, Geo, PlaceKind};
@@ -74,8 +74,8 @@ fn kind_of(s: &str) -> PlaceKind {
 pub(crate) static GEO: LazyLock<GeoIndex> = LazyLock::new(|| {
     let mut idx = GeoIndex {
         places: Vec::new(),
-        by_key: HashMap::new(),
-        names: HashMap::new(),
+        by_key: HashMap::default(),
+        names: HashMap::default(),
         max_tokens: 1,
     };
     for line in PLACES_TSV
@@ -179,7 +179,7 @@ pub fn geocode(text: &str, entities: &mut [Entity]) {
         v
     };
     // Countries the text names, directly or through an unambiguous place.
-    let mut countries: HashSet<String> = HashSet::new();
+    let mut countries: HashSet<String> = HashSet::default();
     for e in entities.iter().filter(|e| e.label == EntityLabel::LOC) {
         let c = candidates(e);
         let first = c.first().map(|&i| &geo.places[i as usize]);

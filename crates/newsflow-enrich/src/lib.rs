@@ -47,7 +47,7 @@ pub fn annotate_with(text: &str, lang_hint: Option<&str>, published: Option<&str
     geo::geocode(text, &mut entities);
     let dates = dates::dates(text, published, &lang);
     let quotes = quotes::quotes(text, &entities, &lang);
-    let (keywords, summary) = summary::keywords_and_summary(text, KEYWORDS);
+    let (keywords, summary, tone) = summary::keywords_summary_and_tone(text, KEYWORDS);
     Enrichment {
         lang,
         lang_confidence,
@@ -56,7 +56,7 @@ pub fn annotate_with(text: &str, lang_hint: Option<&str>, published: Option<&str
         dates,
         keywords,
         summary,
-        tone: Some(summary::tone(text)).filter(|t| t.words > 0),
+        tone: Some(tone).filter(|t| t.words > 0),
         fingerprint: fingerprint::fingerprint(text),
     }
 }
@@ -147,6 +147,13 @@ impl Stage for Enrich {
         })])
     }
 }
+
+/// Hash maps and sets for words: foldhash is several times faster than the
+/// standard SipHash on short keys, and its per-process seed keeps hostile
+/// text from choosing collisions.
+pub(crate) type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`Map`].
+pub(crate) type Set<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 #[cfg(test)]
 mod tests;

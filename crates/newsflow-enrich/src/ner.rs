@@ -7,7 +7,7 @@
 //! leading function words → label each run → label single unknown tokens from
 //! what the rest of the document says → canonical names.
 
-use std::collections::HashMap;
+use crate::Map as HashMap;
 
 use newsflow_core::{Entity, EntityLabel};
 
@@ -244,7 +244,7 @@ struct Mention {
 /// Gazetteer matches starting at each token: (end token, entry).
 fn gazetteer_matches(toks: &[Tok]) -> HashMap<usize, (usize, &'static GazEntry)> {
     let gaz = gazetteer::get();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     let mut i = 0;
     while i < toks.len() {
         if toks[i].kind == Kind::Punct {
@@ -346,7 +346,7 @@ pub fn entities(text: &str) -> Vec<Entity> {
     // acronym, organisation names with lower-case words, facilities and
     // towns after their generic noun, names after `le groupe`, events.
     let fixed = fixed_spans(&toks, &gaz);
-    let mut fixed_at: HashMap<usize, &Fixed> = HashMap::new();
+    let mut fixed_at: HashMap<usize, &Fixed> = HashMap::default();
     for f in &fixed {
         fixed_at.insert(f.a, f);
     }
@@ -927,7 +927,7 @@ fn label_part(
         if let Some((end, _)) = gaz.get(&k) {
             let (end, entry) = (*end, gaz[&k].1);
             if a < k {
-                label_part(toks, a, k, &HashMap::new(), out, singles);
+                label_part(toks, a, k, &HashMap::default(), out, singles);
             }
             out.push(Mention {
                 a: k,
@@ -1069,7 +1069,7 @@ fn speech_follows(toks: &[Tok], k: usize) -> bool {
 /// `Forces armées maliennes (FAMa)`: the acronym takes the expansion as its
 /// canonical, here and wherever else it appears.
 fn resolve_acronyms(toks: &[Tok], mentions: &mut [Mention]) {
-    let mut expansions: HashMap<String, (String, EntityLabel)> = HashMap::new();
+    let mut expansions: HashMap<String, (String, EntityLabel)> = HashMap::default();
     for w in 0..mentions.len() {
         let m = &mentions[w];
         if m.b - m.a < 2 {

@@ -19,7 +19,7 @@
 //! `jamais`, `sans`, `not`, `never`, `no`) counting for the other side.
 //! `score = (pos - neg) / (pos + neg + 1)`.
 
-use std::collections::{HashMap, HashSet};
+use crate::{Map as HashMap, Set as HashSet};
 use std::sync::LazyLock;
 
 use newsflow_core::{Keyword, Tone};
@@ -47,13 +47,18 @@ static STOP: LazyLock<HashSet<String>> = LazyLock::new(|| {
 /// Lexicon entries: a word or a prefix (`catastroph*`) and its polarity.
 struct Lexicon {
     exact: HashMap<String, i8>,
-    prefixes: Vec<(String, i8)>,
+    /// Prefix → (its place in the lexicon, polarity): the first listed
+    /// prefix of a word decides, as in a scan of the list.
+    prefixes: HashMap<String, (usize, i8)>,
+    /// Length in bytes of the longest prefix.
+    longest: usize,
 }
 
 static TONE: LazyLock<Lexicon> = LazyLock::new(|| {
     let mut lex = Lexicon {
-        exact: HashMap::new(),
-        prefixes: Vec::new(),
+        exact: HashMap::default(),
+        prefixes: HashMap::default(),
+        longest: 0,
     };
     for data in [TONE_FR, TONE_EN] {
         let mut polarity = 0i8;
@@ -66,7 +71,13 @@ static TONE: LazyLock<Lexicon> = LazyLock::new(|| {
                     for w in l.split_whitespace() {
                         let w = w.to_lowercase();
                         match w.strip_suffix('*') {
-                            Some(p) => lex.prefixes.push((p.to_string(), polarity)),
+                            Some(p) => {
+                                let rank = lex.prefixes.len();
+                                lex.longest = lex.longest.max(p.len());
+                                lex.prefixes
+                                    .entry(p.to_string())
+                                    .or_insert((rank, polarity));
+                            }
                             None => {
                                 lex.exact.insert(w, polarity);
                             }
@@ -84,9 +95,14 @@ impl Lexicon {
         if let Some(p) = self.exact.get(w) {
             return *p;
         }
-        self.prefixes
-            .iter()
-            .find(|(p, _)| w.starts_with(p.as_str()))
+        // Each prefix of the word (up to the longest listed) is looked up.
+        w.char_indices()
+            .skip(1)
+            .map(|(i, _)| i)
+            .chain([w.len()])
+            .take_while(|&end| end <= self.longest)
+            .filter_map(|end| self.prefixes.get(&w[..end]))
+            .min_by_key(|(rank, _)| *rank)
             .map_or(0, |(_, v)| *v)
     }
 }
@@ -206,24 +222,73 @@ fn is_stop(w: &str) -> bool {
     STOP.contains(w) || w.chars().count() < 3 || w.chars().any(|c| c.is_ascii_digit())
 }
 
+/// The words of an article's sentences as numbers: one id per distinct
+/// lower-cased word, so the statistics below count and compare integers
+/// instead of hashing and copying strings.
+struct Vocabulary {
+    /// Per sentence, the id of each word.
+    ids: Vec<Vec<u32>>,
+    /// Per id, the lower-cased word.
+    words: Vec<String>,
+    /// Per id, whether it is a stop word (see [`is_stop`]).
+    stop: Vec<bool>,
+}
+
+impl Vocabulary {
+    fn new(sents: &[(usize, usize, Vec<W>)]) -> Self {
+        let mut index: HashMap<&str, u32> = HashMap::default();
+        let mut words = Vec::new();
+        let ids = sents
+            .iter()
+            .map(|(_, _, ws)| {
+                ws.iter()
+                    .map(|w| {
+                        *index.entry(w.lower.as_str()).or_insert_with(|| {
+                            words.push(w.lower.clone());
+                            (words.len() - 1) as u32
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        let stop = words.iter().map(|w| is_stop(w)).collect();
+        Self { ids, words, stop }
+    }
+}
+
 /// Per-word YAKE statistics.
 #[derive(Default)]
 struct Stat {
     tf: f64,
     cased: f64,
     sentences: Vec<usize>,
-    left: HashSet<String>,
-    right: HashSet<String>,
+    left: HashSet<u32>,
+    right: HashSet<u32>,
 }
 
+/// A keyword candidate: up to three word ids, and where it first occurs
+/// (sentence, first word) for its surface form.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct Gram {
+    ids: [u32; 3],
+    len: u8,
+}
+
+/// The keywords of the sentences and each content word's weight (by id;
+/// 0 for stop words), for the summary.
 fn keywords_and_weights(
     sents: &[(usize, usize, Vec<W>)],
+    vocab: &Vocabulary,
     limit: usize,
-) -> (Vec<Keyword>, HashMap<String, f64>) {
-    let mut stats: HashMap<String, Stat> = HashMap::new();
-    for (si, (_, _, ws)) in sents.iter().enumerate() {
-        for (k, w) in ws.iter().enumerate() {
-            let st = stats.entry(w.lower.clone()).or_default();
+) -> (Vec<Keyword>, Vec<f64>) {
+    let n_words = vocab.words.len();
+    if n_words == 0 {
+        return (Vec::new(), Vec::new());
+    }
+    let mut stats: Vec<Stat> = (0..n_words).map(|_| Stat::default()).collect();
+    for (si, ((_, _, ws), ids)) in sents.iter().zip(&vocab.ids).enumerate() {
+        for (k, (w, &id)) in ws.iter().zip(ids).enumerate() {
+            let st = &mut stats[id as usize];
             st.tf += 1.0;
             if w.cased {
                 st.cased += 1.0;
@@ -232,112 +297,124 @@ fn keywords_and_weights(
                 st.sentences.push(si);
             }
             if k > 0 {
-                st.left.insert(ws[k - 1].lower.clone());
+                st.left.insert(ids[k - 1]);
             }
-            if let Some(n) = ws.get(k + 1) {
-                st.right.insert(n.lower.clone());
+            if let Some(&n) = ids.get(k + 1) {
+                st.right.insert(n);
             }
         }
     }
-    if stats.is_empty() {
-        return (Vec::new(), HashMap::new());
-    }
     let content: Vec<f64> = stats
         .iter()
-        .filter(|(w, _)| !is_stop(w))
-        .map(|(_, s)| s.tf)
+        .zip(&vocab.stop)
+        .filter(|(_, stop)| !**stop)
+        .map(|(s, _)| s.tf)
         .collect();
     let n = content.len().max(1) as f64;
     let mean = content.iter().sum::<f64>() / n;
     let sd = (content.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n).sqrt();
     let max_tf = content.iter().copied().fold(1.0, f64::max);
     let n_sent = sents.len().max(1) as f64;
-    let mut score: HashMap<String, f64> = HashMap::new();
-    for (w, s) in &stats {
-        let case = s.cased / (1.0 + s.tf.ln_1p());
-        let median = s.sentences[s.sentences.len() / 2] as f64;
-        let pos = (3.0 + median).ln().ln().max(0.01);
-        let freq = s.tf / (mean + sd).max(1.0);
-        let rel =
-            1.0 + (s.left.len() as f64 + s.right.len() as f64) / (2.0 * s.tf) * (s.tf / max_tf);
-        let spread = s.sentences.len() as f64 / n_sent;
-        let sw = (rel * pos) / (case + freq / rel + spread / rel).max(1e-6);
-        score.insert(w.clone(), sw);
-    }
-    // Candidates.
-    let mut cands: HashMap<String, (f64, String, Vec<String>)> = HashMap::new();
-    for (_, _, ws) in sents {
+    let score: Vec<f64> = stats
+        .iter()
+        .map(|s| {
+            let case = s.cased / (1.0 + s.tf.ln_1p());
+            let median = s.sentences[s.sentences.len() / 2] as f64;
+            let pos = (3.0 + median).ln().ln().max(0.01);
+            let freq = s.tf / (mean + sd).max(1.0);
+            let rel =
+                1.0 + (s.left.len() as f64 + s.right.len() as f64) / (2.0 * s.tf) * (s.tf / max_tf);
+            let spread = s.sentences.len() as f64 / n_sent;
+            (rel * pos) / (case + freq / rel + spread / rel).max(1e-6)
+        })
+        .collect();
+    let has_digit: Vec<bool> = vocab
+        .words
+        .iter()
+        .map(|w| w.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    // Candidates: count and first occurrence.
+    let mut cands: HashMap<Gram, (f64, (usize, usize))> = HashMap::default();
+    for (si, ((_, _, ws), ids)) in sents.iter().zip(&vocab.ids).enumerate() {
         for i in 0..ws.len() {
             for len in 1..=3 {
                 if i + len > ws.len() {
                     break;
                 }
-                let g = &ws[i..i + len];
-                if is_stop(&g[0].lower) || is_stop(&g[len - 1].lower) {
+                let g = &ids[i..i + len];
+                if vocab.stop[g[0] as usize] || vocab.stop[g[len - 1] as usize] {
                     continue;
                 }
-                if g.iter()
-                    .any(|w| w.lower.chars().any(|c| c.is_ascii_digit()))
-                    || g[1..].iter().any(|w| w.brk)
+                if g.iter().any(|&id| has_digit[id as usize])
+                    || ws[i + 1..i + len].iter().any(|w| w.brk)
                 {
                     continue;
                 }
-                let key = g
-                    .iter()
-                    .map(|w| w.lower.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let mut surface = g
-                    .iter()
-                    .map(|w| w.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                // The first word is shown without its elision (`l’Union` → `Union`).
-                if let Some(p) = surface.find(['\'', '’']).filter(|&p| {
-                    p <= 6 && g[0].text.len() > p && surface[..p].chars().all(char::is_lowercase)
-                }) {
-                    surface = surface[p..].chars().skip(1).collect();
-                }
-                let e = cands
-                    .entry(key)
-                    .or_insert_with(|| (0.0, surface, g.iter().map(|w| w.lower.clone()).collect()));
-                e.0 += 1.0;
+                let mut key = Gram {
+                    ids: [0; 3],
+                    len: len as u8,
+                };
+                key.ids[..len].copy_from_slice(g);
+                cands.entry(key).or_insert((0.0, (si, i))).0 += 1.0;
             }
         }
     }
-    let mut scored: Vec<(f64, String, Vec<String>)> = cands
-        .into_values()
-        .map(|(tf, surface, words)| {
-            let content: Vec<f64> = words
+    let surface_of = |(si, i): (usize, usize), len: usize| -> String {
+        let g = &sents[si].2[i..i + len];
+        let mut surface = g
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        // The first word is shown without its elision (`l’Union` → `Union`).
+        if let Some(p) = surface.find(['\'', '’']).filter(|&p| {
+            p <= 6 && g[0].text.len() > p && surface[..p].chars().all(char::is_lowercase)
+        }) {
+            surface = surface[p..].chars().skip(1).collect();
+        }
+        surface
+    };
+    let mut scored: Vec<(f64, Gram, (usize, usize))> = cands
+        .into_iter()
+        .map(|(gram, (tf, at))| {
+            let words = &gram.ids[..usize::from(gram.len)];
+            let content = words
                 .iter()
-                .filter(|w| !is_stop(w))
-                .map(|w| score.get(w).copied().unwrap_or(1.0))
-                .collect();
-            let prod: f64 = content.iter().product();
-            let sum: f64 = content.iter().sum();
-            (prod / (tf * (1.0 + sum)), surface, words)
+                .filter(|&&id| !vocab.stop[id as usize])
+                .map(|&id| score[id as usize]);
+            let prod: f64 = content.clone().product();
+            let sum: f64 = content.sum();
+            (prod / (tf * (1.0 + sum)), gram, at)
         })
         .collect();
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    // Ties (rare) are broken by the surface form, built only for them.
+    scored.sort_by(|a, b| {
+        a.0.total_cmp(&b.0).then_with(|| {
+            surface_of(a.2, usize::from(a.1.len)).cmp(&surface_of(b.2, usize::from(b.1.len)))
+        })
+    });
     // Drop near-duplicates: a candidate whose words are all in a better one.
-    let mut out: Vec<(f64, String, Vec<String>)> = Vec::new();
-    for c in scored {
+    let mut out: Vec<(f64, String, &[u32])> = Vec::new();
+    for (s, gram, at) in &scored {
         if out.len() >= limit {
             break;
         }
+        let words = &gram.ids[..usize::from(gram.len)];
+        let surface = surface_of(*at, usize::from(gram.len));
+        let lower = surface.to_lowercase();
         let dup = out.iter().any(|(_, s, w)| {
-            s.to_lowercase() == c.1.to_lowercase()
-                || c.2.iter().all(|x| w.contains(x))
-                || w.iter().all(|x| c.2.contains(x))
+            s.to_lowercase() == lower
+                || words.iter().all(|x| w.contains(x))
+                || w.iter().all(|x| words.contains(x))
         });
         if !dup {
-            out.push(c);
+            out.push((*s, surface, words));
         }
     }
-    let weights: HashMap<String, f64> = score
+    let weights: Vec<f64> = score
         .iter()
-        .filter(|(w, _)| !is_stop(w))
-        .map(|(w, s)| (w.clone(), 1.0 / (1.0 + s)))
+        .zip(&vocab.stop)
+        .map(|(s, stop)| if *stop { 0.0 } else { 1.0 / (1.0 + s) })
         .collect();
     let kws = out
         .into_iter()
@@ -351,26 +428,30 @@ fn keywords_and_weights(
 }
 
 /// Keywords and a two- or three-sentence extractive summary.
-pub fn keywords_and_summary(text: &str, limit: usize) -> (Vec<Keyword>, Option<String>) {
+#[cfg(test)]
+fn keywords_and_summary(text: &str, limit: usize) -> (Vec<Keyword>, Option<String>) {
+    let (kws, summary, _) = keywords_summary_and_tone(text, limit);
+    (kws, summary)
+}
+
+/// Keywords, summary and tone from one pass over the sentences.
+pub fn keywords_summary_and_tone(text: &str, limit: usize) -> (Vec<Keyword>, Option<String>, Tone) {
     let sents = sentences(text);
-    let (kws, weights) = keywords_and_weights(&sents, limit);
-    let chars: Vec<char> = text.chars().collect();
+    let vocab = Vocabulary::new(&sents);
+    let tone = tone_of(&vocab);
+    let (kws, weights) = keywords_and_weights(&sents, &vocab, limit);
     let eligible: Vec<usize> = (0..sents.len())
         .filter(|&i| sents[i].2.len() >= 6 && sents[i].2.len() <= 80)
         .collect();
     if eligible.is_empty() {
-        return (kws, None);
+        return (kws, None, tone);
     }
     let mut ranked: Vec<(f64, usize)> = eligible
         .iter()
         .map(|&i| {
-            let ws = &sents[i].2;
-            let sum: f64 = ws
-                .iter()
-                .filter(|w| !is_stop(&w.lower))
-                .map(|w| weights.get(&w.lower).copied().unwrap_or(0.0))
-                .sum();
-            let norm = sum / (ws.len() as f64).sqrt();
+            let ids = &vocab.ids[i];
+            let sum: f64 = ids.iter().map(|&id| weights[id as usize]).sum();
+            let norm = sum / (ids.len() as f64).sqrt();
             let lead = if i == eligible[0] {
                 1.5
             } else {
@@ -383,18 +464,18 @@ pub fn keywords_and_summary(text: &str, limit: usize) -> (Vec<Keyword>, Option<S
     let take = if eligible.len() >= 8 { 3 } else { 2 };
     let mut chosen: Vec<usize> = ranked.iter().take(take).map(|(_, i)| *i).collect();
     chosen.sort_unstable();
+    // Sentence bounds are char offsets: map them to bytes once.
+    let bytes: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain([text.len()])
+        .collect();
     let summary = chosen
         .iter()
-        .map(|&i| {
-            chars[sents[i].0..sents[i].1]
-                .iter()
-                .collect::<String>()
-                .trim()
-                .to_string()
-        })
+        .map(|&i| text[bytes[sents[i].0]..bytes[sents[i].1]].trim())
         .collect::<Vec<_>>()
         .join(" ");
-    (kws, Some(summary))
+    (kws, Some(summary), tone)
 }
 
 const NEGATIONS: &[&str] = &[
@@ -403,19 +484,31 @@ const NEGATIONS: &[&str] = &[
 ];
 
 /// The tone of `text`.
-pub fn tone(text: &str) -> Tone {
+#[cfg(test)]
+fn tone(text: &str) -> Tone {
+    tone_of(&Vocabulary::new(&sentences(text)))
+}
+
+fn tone_of(vocab: &Vocabulary) -> Tone {
     let lex = &*TONE;
+    // Each distinct word is looked up once.
+    let polarity: Vec<i8> = vocab.words.iter().map(|w| lex.polarity(w)).collect();
+    let negation: Vec<bool> = vocab
+        .words
+        .iter()
+        .map(|w| NEGATIONS.contains(&w.as_str()) || w.ends_with("n't"))
+        .collect();
     let (mut pos, mut neg, mut words) = (0u32, 0u32, 0u32);
-    for (_, _, ws) in sentences(text) {
-        for (k, w) in ws.iter().enumerate() {
+    for ids in &vocab.ids {
+        for (k, &id) in ids.iter().enumerate() {
             words += 1;
-            let p = lex.polarity(&w.lower);
+            let p = polarity[id as usize];
             if p == 0 {
                 continue;
             }
-            let negated = ws[k.saturating_sub(3)..k]
+            let negated = ids[k.saturating_sub(3)..k]
                 .iter()
-                .any(|x| NEGATIONS.contains(&x.lower.as_str()) || x.lower.ends_with("n't"));
+                .any(|&x| negation[x as usize]);
             match (p > 0) != negated {
                 true => pos += 1,
                 false => neg += 1,

@@ -1,25 +1,52 @@
 //! Word lists for the entity rules, lower-case, apostrophes straight.
 //! They are general French and English vocabulary, not names.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+/// A fixed list of words with constant-time membership: the rules ask
+/// several lists about every token, and scanning the long ones (hundreds of
+/// stop words, titles, heads) was a tenth of the enrich stage's time.
+pub(crate) struct WordSet {
+    words: &'static [&'static str],
+    set: OnceLock<HashSet<&'static str, foldhash::fast::FixedState>>,
+}
+
+impl WordSet {
+    const fn new(words: &'static [&'static str]) -> Self {
+        Self {
+            words,
+            set: OnceLock::new(),
+        }
+    }
+
+    /// Whether `word` is in the list (the argument shape of `[&str]::contains`).
+    pub(crate) fn contains(&self, word: &&str) -> bool {
+        self.set
+            .get_or_init(|| self.words.iter().copied().collect())
+            .contains(*word)
+    }
+}
+
 /// Abbreviations whose dot does not end a sentence.
-pub(crate) const ABBREVIATIONS: &[&str] = &[
+pub(crate) static ABBREVIATIONS: WordSet = WordSet::new(&[
     "m", "mm", "mme", "mmes", "mlle", "dr", "pr", "me", "mgr", "mr", "mrs", "ms", "st", "gen",
     "col", "lt", "sgt", "capt", "gov", "sen", "rep", "jr", "sr", "no", "vs", "etc", "cf", "p",
     "art", "av",
-];
+]);
 
 /// Particles that may join the words of an organisation or place name.
-pub(crate) const CONNECTORS: &[&str] = &[
+pub(crate) static CONNECTORS: WordSet = WordSet::new(&[
     "de", "du", "des", "la", "le", "les", "et", "of", "the", "and", "for", "à", "au", "aux", "on",
-];
+]);
 
 /// Connectors that may open a particle sequence inside a name.
-pub(crate) const FIRST_CONNECTORS: &[&str] =
-    &["de", "du", "des", "d'", "of", "for", "et", "and", "on"];
+pub(crate) static FIRST_CONNECTORS: WordSet =
+    WordSet::new(&["de", "du", "des", "d'", "of", "for", "et", "and", "on"]);
 
 /// Function words and other capitalised-at-sentence-start words that never
 /// begin a name.
-pub(crate) const STOP: &[&str] = &[
+pub(crate) static STOP: WordSet = WordSet::new(&[
     // French
     "le",
     "la",
@@ -354,11 +381,11 @@ pub(crate) const STOP: &[&str] = &[
     "as",
     "het",
     "een",
-];
+]);
 
 /// Titles, ranks and functions: never inside a name, and a cue that a
 /// person's name follows.
-pub(crate) const TITLES: &[&str] = &[
+pub(crate) static TITLES: WordSet = WordSet::new(&[
     // French
     "m",
     "mm",
@@ -525,10 +552,10 @@ pub(crate) const TITLES: &[&str] = &[
     "frère",
     "soeur",
     "sœur",
-];
+]);
 
 /// Weekdays and months (capitalised in English).
-pub(crate) const CALENDAR: &[&str] = &[
+pub(crate) static CALENDAR: WordSet = WordSet::new(&[
     "lundi",
     "mardi",
     "mercredi",
@@ -579,10 +606,10 @@ pub(crate) const CALENDAR: &[&str] = &[
     "oct",
     "nov",
     "dec",
-];
+]);
 
 /// Capitalised common nouns that are not names on their own.
-pub(crate) const NON_ENTITIES: &[&str] = &[
+pub(crate) static NON_ENTITIES: WordSet = WordSet::new(&[
     "transition",
     "état",
     "etat",
@@ -687,11 +714,11 @@ pub(crate) const NON_ENTITIES: &[&str] = &[
     "parliament",
     "sénat",
     "senate",
-];
+]);
 
 /// Lower-case heads that begin the official name of a government body:
 /// `ministère de la Défense`, `tribunal correctionnel de Paris`.
-pub(crate) const LOWER_ORG_HEADS: &[&str] = &[
+pub(crate) static LOWER_ORG_HEADS: WordSet = WordSet::new(&[
     "ministère",
     "département",
     "tribunal",
@@ -702,10 +729,10 @@ pub(crate) const LOWER_ORG_HEADS: &[&str] = &[
     "musée",
     "université",
     "hôpital",
-];
+]);
 
 /// Capitalised first words of organisation names.
-pub(crate) const ORG_HEADS: &[&str] = &[
+pub(crate) static ORG_HEADS: WordSet = WordSet::new(&[
     // French
     "forces",
     "force",
@@ -832,10 +859,10 @@ pub(crate) const ORG_HEADS: &[&str] = &[
     "democratic",
     "people's",
     "popular",
-];
+]);
 
 /// Words that make any capitalised run an organisation.
-pub(crate) const ORG_TAILS: &[&str] = &[
+pub(crate) static ORG_TAILS: WordSet = WordSet::new(&[
     "inc",
     "ltd",
     "plc",
@@ -899,10 +926,10 @@ pub(crate) const ORG_TAILS: &[&str] = &[
     "oil",
     "gas",
     "airport",
-];
+]);
 
 /// Capitalised first words of place names.
-pub(crate) const LOC_HEADS: &[&str] = &[
+pub(crate) static LOC_HEADS: WordSet = WordSet::new(&[
     "république",
     "royaume",
     "îles",
@@ -954,7 +981,7 @@ pub(crate) const LOC_HEADS: &[&str] = &[
     "fort",
     "camp",
     "plateau",
-];
+]);
 
 /// Endings of French adjectives that may follow an organisation's head
 /// (`Forces armées maliennes`, `Union africaine`, `Conseil constitutionnel`).
@@ -966,7 +993,7 @@ pub(crate) const ADJ_SUFFIXES: &[&str] = &[
 ];
 
 /// Demonyms the suffix rule misses.
-pub(crate) const DEMONYMS: &[&str] = &[
+pub(crate) static DEMONYMS: WordSet = WordSet::new(&[
     "français",
     "française",
     "françaises",
@@ -1109,7 +1136,7 @@ pub(crate) const DEMONYMS: &[&str] = &[
     "chrétiens",
     "christian",
     "christians",
-];
+]);
 
 /// Endings of demonyms, checked together with a place-name prefix.
 pub(crate) const DEMONYM_SUFFIXES: &[&str] = &[
@@ -1119,10 +1146,11 @@ pub(crate) const DEMONYM_SUFFIXES: &[&str] = &[
 ];
 
 /// Prepositions after which a lone unknown capitalised word is a place.
-pub(crate) const PLACE_PREPOSITIONS: &[&str] = &["à", "au", "aux", "en", "vers", "in", "near"];
+pub(crate) static PLACE_PREPOSITIONS: WordSet =
+    WordSet::new(&["à", "au", "aux", "en", "vers", "in", "near"]);
 
 /// English speech verbs that follow a speaker's name.
-pub(crate) const SPEECH_VERBS_EN: &[&str] = &[
+pub(crate) static SPEECH_VERBS_EN: WordSet = WordSet::new(&[
     "said",
     "says",
     "told",
@@ -1140,10 +1168,10 @@ pub(crate) const SPEECH_VERBS_EN: &[&str] = &[
     "claimed",
     "replied",
     "recalled",
-];
+]);
 
 /// French participles of speech verbs (`a déclaré`, `a confié`).
-pub(crate) const SPEECH_PARTICIPLES_FR: &[&str] = &[
+pub(crate) static SPEECH_PARTICIPLES_FR: WordSet = WordSet::new(&[
     "déclaré",
     "dit",
     "affirmé",
@@ -1174,17 +1202,17 @@ pub(crate) const SPEECH_PARTICIPLES_FR: &[&str] = &[
     "témoigné",
     "écrit",
     "tweeté",
-];
+]);
 
 /// Lower-case particles inside people's names (`von der Leyen`, `de Perthuis`).
-pub(crate) const PER_PARTICLES: &[&str] = &[
+pub(crate) static PER_PARTICLES: WordSet = WordSet::new(&[
     "de", "van", "von", "der", "den", "da", "dos", "das", "del", "della", "di", "du", "wa", "bin",
     "ben", "ibn", "ould", "ag", "le", "la", "ter", "ten", "y",
-];
+]);
 
 /// Capitalised first words of events, competitions and festivals: nothing
 /// inside such a name is tagged (`Coupe d’Afrique des nations`).
-pub(crate) const EVENT_HEADS: &[&str] = &[
+pub(crate) static EVENT_HEADS: WordSet = WordSet::new(&[
     "coupe",
     "tour",
     "festival",
@@ -1216,11 +1244,11 @@ pub(crate) const EVENT_HEADS: &[&str] = &[
     "forum",
     "conférence",
     "olympiades",
-];
+]);
 
 /// Lower-case generic nouns of facilities and places: the name after them
 /// is a place, the noun is left out (`stade Mohammed-V`, `région de Bougouni`).
-pub(crate) const FACILITY_HEADS: &[&str] = &[
+pub(crate) static FACILITY_HEADS: WordSet = WordSet::new(&[
     "stade",
     "basilique",
     "cathédrale",
@@ -1281,11 +1309,11 @@ pub(crate) const FACILITY_HEADS: &[&str] = &[
     "island",
     "port",
     "village",
-];
+]);
 
 /// Generic nouns after which a capitalised name is an organisation
 /// (`le groupe minier canadien Barrick`, `the distributor FilmOne`).
-pub(crate) const ORG_CUES: &[&str] = &[
+pub(crate) static ORG_CUES: WordSet = WordSet::new(&[
     "groupe",
     "société",
     "entreprise",
@@ -1347,10 +1375,10 @@ pub(crate) const ORG_CUES: &[&str] = &[
     "milice",
     "rebelles",
     "team",
-];
+]);
 
 /// Last words that make a capitalised run a place.
-pub(crate) const LOC_TAILS: &[&str] = &[
+pub(crate) static LOC_TAILS: WordSet = WordSet::new(&[
     "stadium",
     "square",
     "palace",
@@ -1384,11 +1412,11 @@ pub(crate) const LOC_TAILS: &[&str] = &[
     "field",
     "fields",
     "mine",
-];
+]);
 
 /// Words that make a capitalised run an organisation, wherever they are
 /// (`Human Rights Watch`, `Amnesty International`).
-pub(crate) const ORG_WORDS: &[&str] = &[
+pub(crate) static ORG_WORDS: WordSet = WordSet::new(&[
     "international",
     "watch",
     "rights",
@@ -1519,4 +1547,4 @@ pub(crate) const ORG_WORDS: &[&str] = &[
     "corp",
     "sa",
     "sarl",
-];
+]);
