@@ -50,6 +50,9 @@ pub struct E2eReport {
     /// CPU seconds of each stage process over its life, start-up included
     /// (with `processes` only): where the time goes.
     pub stage_cpu_secs: Vec<(String, f64)>,
+    /// CPU seconds of the nats-server over the run: the bus's share of
+    /// the machine (not counted in `cpu_secs`).
+    pub nats_cpu_secs: f64,
 }
 
 /// Stage processes killed (SIGKILL) if the benchmark ends early; stopped
@@ -164,6 +167,8 @@ pub async fn e2e(
     };
     let mut enriched = bus.subscribe(subjects::ENRICHED, false).await?;
     let cpu_start = cpu_seconds();
+    let nats_stat = format!("/proc/{}/stat", server.pid());
+    let nats_cpu_start = cpu_seconds_of(&nats_stat);
     let started = Instant::now();
     let mut sent_at: HashMap<String, Instant> = HashMap::with_capacity(articles);
     let publisher = {
@@ -232,6 +237,7 @@ pub async fn e2e(
     }
     let elapsed = started.elapsed().as_secs_f64();
     let stage_cpu_secs = children.as_ref().map_or_else(Vec::new, Stages::cpu_seconds);
+    let nats_cpu_secs = cpu_seconds_of(&nats_stat) - nats_cpu_start;
     let cpu = cpu_seconds() - cpu_start + stage_cpu_secs.iter().map(|(_, s)| s).sum::<f64>();
     let stage_peak_rss_mib = children.as_ref().map_or_else(Vec::new, Stages::peak_rss);
     shutdown.cancel();
@@ -257,6 +263,7 @@ pub async fn e2e(
         peak_rss_mib: peak_rss_of("/proc/self/status"),
         stage_peak_rss_mib,
         stage_cpu_secs,
+        nats_cpu_secs,
     })
 }
 

@@ -555,6 +555,11 @@ async fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
                     report.cpu_secs,
                     report.cpu_secs * 1000.0 / report.articles as f64
                 );
+                println!(
+                    "nats-server cpu {:.2} s ({:.2} ms/article)",
+                    report.nats_cpu_secs,
+                    report.nats_cpu_secs * 1000.0 / report.articles as f64
+                );
                 if report.stage_peak_rss_mib.is_empty() {
                     println!(
                         "peak rss        {:.1} MiB (whole process: all stages)",
