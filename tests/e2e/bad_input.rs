@@ -24,10 +24,6 @@ fn stage(name: &str, nats: &str, db: &std::path::Path) -> Child {
         nats,
         &db,
         &[
-            // All good pages are on one loopback host: this test is about
-            // bad input, not politeness (which would postpone them,
-            // spending retries).
-            ("NEWSFLOW__FETCH__HOST_MAX_CONCURRENCY", "0"),
             // Decoding and keeping 20 MB payloads takes seconds in a debug
             // build on a busy machine: the default ack_wait leaves room.
             ("NEWSFLOW__NATS__CONSUMER__ACK_WAIT_SECS", "30"),

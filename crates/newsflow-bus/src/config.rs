@@ -73,6 +73,11 @@ pub struct ConsumerSettings {
     /// is held and retried in place, without spending its deliveries, for
     /// at most this many seconds; then the usual retries resume.
     pub outage_max_secs: u64,
+    /// A message its stage defers (a busy host, under the politeness
+    /// rules) is set aside and handed over again without spending its
+    /// deliveries, for at most this many seconds in all; then it is NAKed
+    /// like a retry.
+    pub defer_max_secs: u64,
 }
 
 impl Default for ConsumerSettings {
@@ -85,6 +90,7 @@ impl Default for ConsumerSettings {
             backoff_base_ms: 1_000,
             backoff_max_ms: 60_000,
             outage_max_secs: 600,
+            defer_max_secs: 3_600,
             max_input_bytes: 64 * 1024 * 1024,
         }
     }

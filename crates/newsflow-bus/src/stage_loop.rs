@@ -33,6 +33,35 @@ pub struct StageStats {
     pub dead_lettered: AtomicU64,
     /// Waits in place while a dependency was down.
     pub outage_waits: AtomicU64,
+    /// Times a message was set aside because the stage deferred it.
+    pub deferred: AtomicU64,
+}
+
+/// Longest deferral parked in the process. A message parked counts against
+/// the consumer's `max_ack_pending`, so one busy host deferring its whole
+/// backlog far ahead could stop deliveries for every other host; a longer
+/// deferral is NAKed with its delay instead (the server holds it, and it
+/// counts as an attempt).
+const PARK_MAX: Duration = Duration::from_secs(60);
+
+/// Messages set aside by [`StageError::Defer`], each in its own task until
+/// its time comes, so they hold no slot of `max_in_flight`.
+struct Parking {
+    tasks: std::sync::Mutex<tokio::task::JoinSet<()>>,
+    /// Becomes true when the stage stops.
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Parking {
+    /// A future that resolves when the stage stops, owning what it needs.
+    fn stopped(&self) -> futures::future::Shared<futures::future::BoxFuture<'static, ()>> {
+        let mut stop = self.stop.clone();
+        async move {
+            let _ = stop.wait_for(|s| *s).await;
+        }
+        .boxed()
+        .shared()
+    }
 }
 
 struct Delivery {
@@ -44,6 +73,9 @@ struct Delivery {
 enum Outcome {
     Ack,
     Nak(Duration),
+    /// Not now: set the message aside for this long, without spending a
+    /// delivery.
+    Defer(Duration),
     /// A dependency is down: hold the message and try again in place.
     Outage {
         kind: String,
@@ -74,6 +106,11 @@ impl Bus {
         let shutdown = shutdown.boxed().shared();
         let settings = self.config().consumer.clone();
         let consumer = self.stage_consumer::<S>().await?;
+        let (stop_parked, stop) = tokio::sync::watch::channel(false);
+        let parking = Arc::new(Parking {
+            tasks: std::sync::Mutex::new(tokio::task::JoinSet::new()),
+            stop,
+        });
         info!(stage = S::NAME, subject = S::In::SUBJECT, "stage started");
         loop {
             let messages = consumer
@@ -99,9 +136,13 @@ impl Bus {
                     let stage = stage.clone();
                     let stats = stats.clone();
                     let shutdown = shutdown.clone();
+                    let parking = parking.clone();
                     async move {
                         match item {
-                            Ok(message) => self.process(&*stage, message, &stats, shutdown).await,
+                            Ok(message) => {
+                                self.process(stage, message, stats, shutdown, &parking)
+                                    .await;
+                            }
                             // Missed heartbeats and similar: the pull stream
                             // recovers by itself; nothing was delivered.
                             Err(e) => debug!(stage = S::NAME, error = %e, "pull stream notice"),
@@ -114,6 +155,15 @@ impl Bus {
             }
             warn!(stage = S::NAME, "message stream ended; resubscribing");
         }
+        // Messages set aside are handed back to the server (NAKed) now.
+        let _ = stop_parked.send(true);
+        let mut parked = std::mem::take(
+            &mut *parking
+                .tasks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        while parked.join_next().await.is_some() {}
         info!(
             stage = S::NAME,
             acked = stats.acked.load(Ordering::Relaxed),
@@ -158,24 +208,79 @@ impl Bus {
     /// along that it is being worked on: decoding a large payload, keeping
     /// it in a DLQ record or waiting out an outage can outlast ack_wait, and
     /// a redelivery then would only start the same work over elsewhere.
+    /// A deferred message is parked in a task of its own and this returns,
+    /// freeing the slot.
     async fn process<S: Stage>(
         &self,
-        stage: &S,
+        stage: Arc<S>,
         message: jetstream::Message,
-        stats: &StageStats,
+        stats: Arc<StageStats>,
         shutdown: impl Future<Output = ()> + Clone,
+        parking: &Arc<Parking>,
     ) {
-        let work = self.process_inner(stage, &message, stats, shutdown);
-        with_progress(&message, self.progress_interval(), work).await;
+        let work = self.process_inner(&*stage, &message, &stats, shutdown);
+        let Some(after) = with_progress(&message, self.progress_interval(), work).await else {
+            return;
+        };
+        let bus = self.clone();
+        let stop = parking.stopped();
+        parking
+            .tasks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .spawn(async move { bus.park(stage, message, stats, stop, after).await });
     }
 
+    /// Hold a deferred message (progress acks keep it ours) until its time,
+    /// then handle it again; as often as the stage defers it, for at most
+    /// `defer_max_secs` in all. Past that, or when the stage stops, it is
+    /// NAKed like a retry, so the server redelivers it.
+    async fn park<S: Stage>(
+        self,
+        stage: Arc<S>,
+        message: jetstream::Message,
+        stats: Arc<StageStats>,
+        stop: impl Future<Output = ()> + Clone,
+        mut after: Duration,
+    ) {
+        let budget = Duration::from_secs(self.config().consumer.defer_max_secs);
+        let mut parked = Duration::ZERO;
+        loop {
+            stats.deferred.fetch_add(1, Ordering::Relaxed);
+            let stopped = tokio::select! {
+                _ = with_progress(&message, self.progress_interval(), tokio::time::sleep(after)) => false,
+                _ = stop.clone() => true,
+            };
+            parked += after;
+            if stopped || parked > budget {
+                stats.retried.fetch_add(1, Ordering::Relaxed);
+                let delay = if stopped {
+                    after.min(Duration::from_secs(5))
+                } else {
+                    after
+                };
+                if let Err(e) = message.ack_with(AckKind::Nak(Some(delay))).await {
+                    debug!(stage = S::NAME, error = %e, "NAK of a parked message failed; it comes back after ack_wait");
+                }
+                return;
+            }
+            let work = self.process_inner(&*stage, &message, &stats, stop.clone());
+            match with_progress(&message, self.progress_interval(), work).await {
+                None => return,
+                Some(next) => after = next,
+            }
+        }
+    }
+
+    /// Returns `Some(after)` when the stage deferred the message: nothing
+    /// was acked and the caller parks it.
     async fn process_inner<S: Stage>(
         &self,
         stage: &S,
         message: &jetstream::Message,
         stats: &StageStats,
         shutdown: impl Future<Output = ()> + Clone,
-    ) {
+    ) -> Option<Duration> {
         let delivery = match message.info() {
             Ok(i) => Delivery {
                 stream: i.stream.to_string(),
@@ -184,7 +289,7 @@ impl Bus {
             },
             Err(e) => {
                 warn!(stage = S::NAME, error = %e, "message without JetStream metadata; ignored");
-                return;
+                return None;
             }
         };
         let payload = match blob::resolve(self.js(), &message.message).await {
@@ -197,9 +302,9 @@ impl Bus {
                     None,
                 );
                 let payload = message.message.payload.clone();
-                return self
-                    .finish::<S>(message, &delivery, outcome, payload, stats)
+                self.finish::<S>(message, &delivery, outcome, payload, stats)
                     .await;
+                return None;
             }
         };
         let fallback_trace =
@@ -219,9 +324,9 @@ impl Bus {
                 article_id: None,
                 trace_id: None,
             };
-            return self
-                .finish::<S>(message, &delivery, outcome, payload, stats)
+            self.finish::<S>(message, &delivery, outcome, payload, stats)
                 .await;
+            return None;
         }
         // Delivered more often than retries allow without ever reaching an
         // outcome: every earlier attempt crashed the process or outlived
@@ -237,9 +342,9 @@ impl Bus {
                 article_id: None,
                 trace_id: None,
             };
-            return self
-                .finish::<S>(message, &delivery, outcome, payload, stats)
+            self.finish::<S>(message, &delivery, outcome, payload, stats)
                 .await;
+            return None;
         }
         let outage_budget = Duration::from_secs(settings.outage_max_secs);
         let mut waited = Duration::ZERO;
@@ -266,14 +371,15 @@ impl Bus {
                         .await
                 }
             };
-            let Outcome::Outage {
-                kind,
-                reason,
-                article_id,
-                trace_id,
-            } = outcome
-            else {
-                break outcome;
+            let (kind, reason, article_id, trace_id) = match outcome {
+                Outcome::Defer(after) => return Some(after),
+                Outcome::Outage {
+                    kind,
+                    reason,
+                    article_id,
+                    trace_id,
+                } => (kind, reason, article_id, trace_id),
+                outcome => break outcome,
             };
             // The input is fine and a dependency is down: wait here (the
             // server keeps the message ours through progress acks) rather
@@ -320,6 +426,7 @@ impl Bus {
         };
         self.finish::<S>(message, &delivery, outcome, payload, stats)
             .await;
+        None
     }
 
     async fn handle<S: Stage>(
@@ -341,6 +448,20 @@ impl Bus {
                     article_id: Some(article_id),
                     trace_id: Some(trace_id),
                 };
+            }
+            Ok(Err(StageError::Defer {
+                kind,
+                reason,
+                after,
+            })) if after <= PARK_MAX => {
+                debug!(
+                    stage = S::NAME,
+                    kind,
+                    reason,
+                    after_ms = after.as_millis() as u64,
+                    "deferred"
+                );
+                return Outcome::Defer(after);
             }
             Ok(Err(StageError::Unavailable { kind, reason })) => {
                 return Outcome::Outage {
@@ -403,6 +524,20 @@ impl Bus {
                 article_id,
                 trace_id,
             },
+            StageError::Defer {
+                kind,
+                reason,
+                after,
+            } => self.retry_or_give_up(
+                delivery,
+                StageError::Retry {
+                    kind,
+                    reason,
+                    after: Some(after),
+                },
+                article_id,
+                trace_id,
+            ),
             StageError::Retry {
                 kind,
                 reason,
@@ -449,9 +584,9 @@ impl Bus {
             }
             // process() turns outages into a wait or a counted retry; an
             // outage reaching here is retried like any transient failure.
-            Outcome::Nak(_) | Outcome::Outage { .. } => {
+            Outcome::Nak(_) | Outcome::Defer(_) | Outcome::Outage { .. } => {
                 let delay = match outcome {
-                    Outcome::Nak(delay) => delay,
+                    Outcome::Nak(delay) | Outcome::Defer(delay) => delay,
                     _ => self.config().consumer.backoff(delivery.delivered),
                 };
                 stats.retried.fetch_add(1, Ordering::Relaxed);

@@ -47,6 +47,9 @@ struct Recorder {
     /// URLs containing "down" find their dependency unavailable this many
     /// times before it is back.
     outage: AtomicUsize,
+    /// URLs containing "later" are deferred by `defer_for` this many times.
+    defers: AtomicUsize,
+    defer_for: Duration,
 }
 
 impl Stage for Recorder {
@@ -71,6 +74,14 @@ impl Stage for Recorder {
                 .is_ok()
         {
             return Err(StageError::unavailable("db", "connection refused"));
+        }
+        if url.contains("later")
+            && self
+                .defers
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return Err(StageError::defer("host_busy", "not yet", self.defer_for));
         }
         if url.contains("fail") {
             return Err(StageError::retry("http_503", "upstream unavailable"));
@@ -395,6 +406,83 @@ async fn ten_megabyte_payloads_pass_by_claim_check() {
         .publish_bytes(subjects::URLS, Bytes::from(big_input.clone()), "big-in")
         .await;
     assert!(sent.is_ok(), "{sent:?}");
+}
+
+#[tokio::test]
+async fn a_deferred_message_frees_its_slot_and_spends_no_delivery() {
+    let server = NatsServer::start();
+    let bus = Bus::connect(BusConfig {
+        consumer: ConsumerSettings {
+            max_in_flight: 1,
+            ..config(&server.url()).consumer
+        },
+        ..config(&server.url())
+    })
+    .await
+    .unwrap();
+    bus.ensure_topology().await.unwrap();
+    // Deferred four times (more than max_deliver), 700 ms each.
+    let stage = Arc::new(Recorder {
+        defers: AtomicUsize::new(4),
+        defer_for: Duration::from_millis(700),
+        ..Default::default()
+    });
+    let (stop, handle) = spawn_stage(&bus, stage.clone());
+    publish_url(&bus, "https://example.org/later").await;
+    publish_url(&bus, "https://example.org/now").await;
+    let out = collect(&bus, subjects::FETCHED, 2).await;
+    let order: Vec<String> = out
+        .iter()
+        .map(|p| String::from_utf8_lossy(p).to_string())
+        .collect();
+    // With one slot, the second message went past the parked first.
+    assert!(order[0].contains("example.org/now"), "{order:?}");
+    assert!(order[1].contains("example.org/later"), "{order:?}");
+    let status = bus.status().await.unwrap();
+    assert_eq!(status.dlq_total(), 0);
+    let urls = status
+        .streams
+        .iter()
+        .find(|s| s.name == subjects::STREAM_URLS)
+        .unwrap();
+    let fetch = urls.consumers.iter().find(|c| c.name == "fetch").unwrap();
+    assert_eq!(fetch.redelivered, 0, "parked, never redelivered");
+    let _ = stop.send(());
+    handle.await.unwrap();
+}
+
+#[tokio::test]
+async fn stopping_hands_parked_messages_back_to_the_server() {
+    let server = NatsServer::start();
+    let bus = bus(&server).await;
+    let stage = Arc::new(Recorder {
+        defers: AtomicUsize::new(1),
+        defer_for: Duration::from_secs(50),
+        ..Default::default()
+    });
+    let (stop, handle) = spawn_stage(&bus, stage.clone());
+    publish_url(&bus, "https://example.org/later").await;
+    for _ in 0..100 {
+        if stage.started.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Parked for 50 s, yet the stage stops at once.
+    let started = std::time::Instant::now();
+    let _ = stop.send(());
+    handle.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    // NAKed, not lost: the next replica gets it and it goes through.
+    let (stop, handle) = spawn_stage(&bus, stage.clone());
+    let out = collect(&bus, subjects::FETCHED, 1).await;
+    assert!(String::from_utf8_lossy(&out[0]).contains("example.org/later"));
+    let _ = stop.send(());
+    handle.await.unwrap();
 }
 
 #[tokio::test]

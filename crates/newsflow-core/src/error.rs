@@ -8,7 +8,11 @@ use std::time::Duration;
 /// published to the DLQ with the reason. `Unavailable` says a dependency
 /// is down (the database, the server outputs go to): the input is fine, so
 /// the bus holds it and tries again in place, without spending its
-/// delivery attempts, until the dependency is back.
+/// delivery attempts, until the dependency is back. `Defer` is no failure
+/// at all: the input cannot be handled *yet* (its host is busy under the
+/// politeness rules), so the bus sets it aside for `after`, freeing its
+/// slot for other messages, and hands it over again, without spending a
+/// delivery attempt.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StageError {
     /// Transient failure; try again later.
@@ -28,6 +32,16 @@ pub enum StageError {
         kind: String,
         /// Human-readable detail.
         reason: String,
+    },
+    /// Not now: try again after `after`, which is not an attempt.
+    #[error("{kind}: {reason}")]
+    Defer {
+        /// Short machine-readable code, e.g. `host_busy`.
+        kind: String,
+        /// Human-readable detail.
+        reason: String,
+        /// When to try again.
+        after: Duration,
     },
     /// Permanent failure; goes to the DLQ.
     #[error("{kind}: {reason}")]
@@ -57,6 +71,15 @@ impl StageError {
         }
     }
 
+    /// Not now; again after `after`.
+    pub fn defer(kind: impl Into<String>, reason: impl Into<String>, after: Duration) -> Self {
+        Self::Defer {
+            kind: kind.into(),
+            reason: reason.into(),
+            after,
+        }
+    }
+
     /// A permanent failure.
     pub fn reject(kind: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Reject {
@@ -70,6 +93,7 @@ impl StageError {
         match self {
             Self::Retry { kind, .. }
             | Self::Unavailable { kind, .. }
+            | Self::Defer { kind, .. }
             | Self::Reject { kind, .. } => kind,
         }
     }
@@ -79,6 +103,7 @@ impl StageError {
         match self {
             Self::Retry { reason, .. }
             | Self::Unavailable { reason, .. }
+            | Self::Defer { reason, .. }
             | Self::Reject { reason, .. } => reason,
         }
     }

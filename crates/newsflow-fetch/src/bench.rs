@@ -401,6 +401,17 @@ pub async fn politeness(
                         return;
                     };
                     match stage.handle(request(url.clone(), index)).await {
+                        Err(StageError::Defer { after, .. }) => {
+                            // What the bus does with a deferral: try again
+                            // at that time.
+                            requeued.fetch_add(1, Ordering::Relaxed);
+                            let tx = tx.clone();
+                            tokio::spawn(async move {
+                                tokio::time::sleep(after).await;
+                                let _ = tx.send(Some((index, url)));
+                            });
+                            continue;
+                        }
                         Err(StageError::Retry { after, .. }) => {
                             // What the bus does with a NAK: redeliver later.
                             requeued.fetch_add(1, Ordering::Relaxed);

@@ -208,6 +208,11 @@ impl FetchError {
     pub fn into_stage_error(self) -> StageError {
         let kind = self.kind();
         let reason = self.to_string();
+        // Not a failure: the page is fetched once the host is free, and
+        // waiting for that must not use up the message's attempts.
+        if let Self::HostBusy { retry_after, .. } = self {
+            return StageError::defer(kind, reason, retry_after);
+        }
         if self.is_transient() {
             let after = self.retry_after();
             StageError::Retry {
@@ -255,6 +260,18 @@ mod tests {
             "timeout"
         );
         assert_eq!(retry(FetchError::Connect("reset".into())).0, "connect");
+        assert_eq!(
+            FetchError::HostBusy {
+                origin: "http://a".into(),
+                retry_after: Duration::from_secs(3)
+            }
+            .into_stage_error(),
+            StageError::defer(
+                "host_busy",
+                "http://a is busy; next request allowed in 3s",
+                Duration::from_secs(3)
+            )
+        );
         assert_eq!(reject(status(404, None)), "http_404");
         assert_eq!(reject(status(410, None)), "http_410");
         assert_eq!(reject(status(403, None)), "http_403");

@@ -48,12 +48,14 @@
 //!    `host_max_wait_ms` is waited for in-process. A later one (up to 15
 //!    minutes ahead) is reserved for the message's *ticket* (its trace id
 //!    and article id, stable across redeliveries) and the fetch fails with
-//!    `host_busy` and `after` = a little before that slot, which the bus
-//!    turns into a NAK with that delay; the redelivery finds its ticket and
-//!    takes its slot. No busy loop, one slow site does not hold every
-//!    worker, and a message queued behind a long backlog for one host is
-//!    NAKed about once rather than once per round (each NAK counts against
-//!    the consumer's `max_deliver`). A 429 (or 503 with `Retry-After`)
+//!    `host_busy` and `after` = a little before that slot, a deferral
+//!    (`StageError::Defer`): the bus parks the message until then without
+//!    holding a worker or spending a delivery attempt (beyond a minute it
+//!    NAKs it with that delay, which does count), and the next attempt
+//!    finds its ticket and takes its slot. No busy loop, one slow site does
+//!    not hold every worker, and a message queued behind a long backlog for
+//!    one host is set aside about once rather than once per round. A host
+//!    at its concurrency limit defers the same way. A 429 (or 503 with `Retry-After`)
 //!    pushes the host's record back for everyone.
 //!
 //! Per-host concurrency is per replica; the cross-replica guarantee is the

@@ -43,10 +43,15 @@ fn fetched(result: Result<Vec<Envelope<Fetched>>, StageError>) -> Fetched {
     events.remove(0).data
 }
 
+/// A retry, or a deferral (a busy host), with its delay.
 fn stage_retry(result: Result<Vec<Envelope<Fetched>>, StageError>) -> (String, Option<Duration>) {
     match result {
         Err(StageError::Retry { kind, after, .. }) => (kind, after),
-        other => panic!("expected Retry, got {other:?}"),
+        Err(StageError::Defer { kind, after, .. }) => {
+            assert_eq!(kind, "host_busy", "only a busy host defers");
+            (kind, Some(after))
+        }
+        other => panic!("expected Retry or Defer, got {other:?}"),
     }
 }
 
