@@ -80,9 +80,19 @@ impl Default for EnrichConfig {
 }
 
 /// The enrich stage: `parsed` → `enriched`.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Enrich {
     config: EnrichConfig,
+    /// Annotations running at once: one per core. The bus hands the stage
+    /// up to `max_in_flight` articles together; annotating them all at once
+    /// on as many threads only adds switching and per-thread heaps.
+    cpu: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for Enrich {
+    fn default() -> Self {
+        Self::new(EnrichConfig::default())
+    }
 }
 
 impl Enrich {
@@ -97,7 +107,11 @@ impl Enrich {
             Some("fr"),
             Some("2025-06-25"),
         );
-        Self { config }
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        Self {
+            config,
+            cpu: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
+        }
     }
 
     /// Annotate an article body under this stage's limits, without a
@@ -129,6 +143,8 @@ impl Stage for Enrich {
     async fn handle(&self, input: Envelope<Parsed>) -> Result<Vec<Envelope<Enriched>>, StageError> {
         let this = self.clone();
         let article = input.data.article.clone();
+        // The semaphore is never closed; a closed one would only mean no limit.
+        let _core = self.cpu.acquire().await.ok();
         // Annotation is CPU-bound (milliseconds per article, more for long
         // pages); keep it off the runtime's async workers.
         let (article, enrichment) = tokio::task::spawn_blocking(move || {
