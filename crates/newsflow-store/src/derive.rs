@@ -388,6 +388,13 @@ impl Derived {
     pub(crate) fn body_folded(&self) -> String {
         fold(&self.body_text)
     }
+
+    /// The publication instant in microseconds since the epoch, as the
+    /// entity rows carry it (exactly `published_at`, which both databases
+    /// keep to the microsecond).
+    pub(crate) fn published_us(&self) -> Option<i64> {
+        self.published_at.map(|t| t.timestamp_micros())
+    }
 }
 
 #[cfg(test)]
