@@ -214,7 +214,7 @@ impl PostgresStore {
     async fn rederive(&self) -> Result<(), StoreError> {
         loop {
             let rows = sqlx::query(
-                "SELECT article_id, event FROM articles WHERE derived_version < $1 \
+                "SELECT article_id, event, body_text FROM articles WHERE derived_version < $1 \
                  ORDER BY article_id LIMIT 200",
             )
             .bind(DERIVED_VERSION)
@@ -227,7 +227,8 @@ impl PostgresStore {
             let mut broken = Vec::new();
             for row in &rows {
                 let id: String = row.try_get("article_id")?;
-                match serde_json::from_str::<Envelope<Enriched>>(row.try_get("event")?) {
+                match crate::derive::stored_event(row.try_get("event")?, row.try_get("body_text")?)
+                {
                     Ok(ev) => events.push(ev),
                     Err(e) => {
                         tracing::warn!(article_id = %id, error = %e,
@@ -495,7 +496,13 @@ impl PostgresStore {
             .filter(|d| written.contains_key(&d.article_id))
             .collect();
         if !fresh.is_empty() {
-            self.replace_derived_rows(conn, &fresh).await?;
+            // A new article has no derived rows to delete.
+            let replaced: Vec<&str> = fresh
+                .iter()
+                .filter(|d| written.get(&d.article_id) == Some(&false))
+                .map(|d| d.article_id.as_str())
+                .collect();
+            self.replace_derived_rows(conn, &fresh, &replaced).await?;
         }
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut copies = Vec::new();
@@ -516,13 +523,14 @@ impl PostgresStore {
         Ok((outcomes, copies))
     }
 
-    /// Replace the entity, alias, place and quote rows of `rows`.
+    /// Write the entity, alias, place and quote rows of `rows`, deleting
+    /// those of the articles `replaced` (rows stored before) first.
     async fn replace_derived_rows(
         &self,
         conn: &mut PgConnection,
         rows: &[&Derived],
+        replaced: &[&str],
     ) -> Result<(), StoreError> {
-        let ids: Vec<String> = rows.iter().map(|d| d.article_id.clone()).collect();
         for sql in [
             "DELETE FROM entities WHERE article_id = ANY($1)",
             "DELETE FROM entity_aliases WHERE article_id = ANY($1)",
@@ -531,8 +539,11 @@ impl PostgresStore {
         ] {
             // Not prepared: a cached generic plan for `= ANY($1)` does not
             // know the list is short and scans the table.
+            if replaced.is_empty() {
+                break;
+            }
             sqlx::query(sql)
-                .bind(&ids)
+                .bind(replaced)
                 .persistent(false)
                 .execute(&mut *conn)
                 .await?;
@@ -1208,7 +1219,7 @@ impl ArticleStore for PostgresStore {
 
     async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT event, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = $1",
+            "SELECT event, body_text, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = $1",
         )
         .bind(article_id)
         .fetch_optional(&self.pool)
@@ -1216,7 +1227,7 @@ impl ArticleStore for PostgresStore {
         else {
             return Ok(None);
         };
-        let event: Envelope<Enriched> = serde_json::from_str(r.try_get("event")?)?;
+        let event = crate::derive::stored_event(r.try_get("event")?, r.try_get("body_text")?)?;
         let entities = sqlx::query(
             "SELECT label, canonical, mentions, aliases, geonames_id, lat, lon, country, kind \
              FROM entities WHERE article_id = $1 ORDER BY mentions DESC, canonical",
@@ -1410,12 +1421,15 @@ impl ArticleStore for PostgresStore {
     }
 
     async fn get(&self, article_id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
-        let row = sqlx::query("SELECT event FROM articles WHERE article_id = $1")
+        let row = sqlx::query("SELECT event, body_text FROM articles WHERE article_id = $1")
             .bind(article_id)
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => Ok(Some(serde_json::from_str(&r.try_get::<String, _>(0)?)?)),
+            Some(r) => Ok(Some(crate::derive::stored_event(
+                r.try_get("event")?,
+                r.try_get("body_text")?,
+            )?)),
             None => Ok(None),
         }
     }

@@ -69,6 +69,15 @@ pub struct SqliteStore {
 /// only as the database grows.
 const WRITER_CACHE: &str = "-262144";
 
+/// WAL pages after which a commit of the writer copies the WAL into the
+/// database (`wal_autocheckpoint`; SQLite's default is 1,000). A batch of
+/// 500 articles is some 1,500 pages, so with the default every commit
+/// copied its pages and synced the file; every 8,192 pages (128 MiB of
+/// WAL), pages that several batches change (indexes, the full-text
+/// index's structure) are copied once, and storing 60k articles went from
+/// 1,790 to 2,010 per second.
+const WRITER_CHECKPOINT_PAGES: &str = "8192";
+
 /// Refresh the query planner's statistics after this many writes: SQLite
 /// does not gather them by itself, and without them it cannot tell a
 /// common place from a rare one.
@@ -175,7 +184,11 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(600))
-            .connect_with(options.pragma("cache_size", WRITER_CACHE))
+            .connect_with(
+                options
+                    .pragma("cache_size", WRITER_CACHE)
+                    .pragma("wal_autocheckpoint", WRITER_CHECKPOINT_PAGES),
+            )
             .await?;
         let store = Self {
             pool,
@@ -252,7 +265,7 @@ impl SqliteStore {
         let mut done = 0u64;
         loop {
             let rows = sqlx::query(
-                "SELECT article_id, event FROM articles WHERE derived_version < ? LIMIT 500",
+                "SELECT article_id, event, body_text FROM articles WHERE derived_version < ? LIMIT 500",
             )
             .bind(DERIVED_VERSION)
             .fetch_all(&self.pool)
@@ -264,7 +277,8 @@ impl SqliteStore {
             let mut broken = Vec::new();
             for row in &rows {
                 let id: String = row.try_get("article_id")?;
-                match serde_json::from_str::<Envelope<Enriched>>(row.try_get("event")?) {
+                match crate::derive::stored_event(row.try_get("event")?, row.try_get("body_text")?)
+                {
                     Ok(ev) => events.push(ev),
                     Err(e) => {
                         tracing::warn!(article_id = %id, error = %e,
@@ -444,16 +458,17 @@ impl SqliteStore {
 
     /// Replace the entity, alias, place, quote and full-text rows of
     /// `rows` (each with its new sort key), with one statement per table
-    /// and chunk rather than one per row.
+    /// and chunk rather than one per row. Only the articles `replaced`
+    /// (stored before this batch) have rows to delete.
     async fn replace_derived_rows(
         &self,
         conn: &mut SqliteConnection,
         rows: &[(&Derived, i64)],
+        replaced: &[&str],
         old_entries: &[&(i64, String, String)],
     ) -> Result<(), StoreError> {
-        let ids: Vec<&str> = rows.iter().map(|(d, _)| d.article_id.as_str()).collect();
         for table in ["entities", "entity_aliases", "places", "quotes"] {
-            for chunk in ids.chunks(500) {
+            for chunk in replaced.chunks(500) {
                 let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM ");
                 qb.push(table).push(" WHERE article_id IN (");
                 let mut list = qb.separated(", ");
@@ -800,6 +815,9 @@ impl SqliteStore {
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
         let ids: Vec<&str> = derived.iter().map(|d| d.article_id.as_str()).collect();
         let mut state = self.load_state(&mut tx, &ids).await?;
+        // Articles stored before this batch: only they have derived rows
+        // to delete.
+        let existed: std::collections::HashSet<String> = state.keys().cloned().collect();
         // The full-text entries as they are before this batch.
         let initial: HashMap<String, (i64, String, String)> = state
             .iter()
@@ -863,7 +881,13 @@ impl SqliteStore {
                 .iter()
                 .filter_map(|(d, _)| initial.get(&d.article_id))
                 .collect();
-            self.replace_derived_rows(&mut tx, &written, &old).await?;
+            let replaced: Vec<&str> = written
+                .iter()
+                .map(|(d, _)| d.article_id.as_str())
+                .filter(|id| existed.contains(*id))
+                .collect();
+            self.replace_derived_rows(&mut tx, &written, &replaced, &old)
+                .await?;
         }
         let fps: Vec<(&str, u64)> = written
             .iter()
@@ -1173,7 +1197,7 @@ impl ArticleStore for SqliteStore {
 
     async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT event, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = ?",
+            "SELECT event, body_text, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = ?",
         )
         .bind(article_id)
         .fetch_optional(&self.pool)
@@ -1181,7 +1205,7 @@ impl ArticleStore for SqliteStore {
         else {
             return Ok(None);
         };
-        let event: Envelope<Enriched> = serde_json::from_str(r.try_get("event")?)?;
+        let event = crate::derive::stored_event(r.try_get("event")?, r.try_get("body_text")?)?;
         let entities = sqlx::query(
             "SELECT label, canonical, mentions, aliases, geonames_id, lat, lon, country, kind \
              FROM entities WHERE article_id = ? ORDER BY mentions DESC, canonical",
@@ -1355,12 +1379,15 @@ impl ArticleStore for SqliteStore {
     }
 
     async fn get(&self, article_id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
-        let row = sqlx::query("SELECT event FROM articles WHERE article_id = ?")
+        let row = sqlx::query("SELECT event, body_text FROM articles WHERE article_id = ?")
             .bind(article_id)
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => Ok(Some(serde_json::from_str(&r.try_get::<String, _>(0)?)?)),
+            Some(r) => Ok(Some(crate::derive::stored_event(
+                r.try_get("event")?,
+                r.try_get("body_text")?,
+            )?)),
             None => Ok(None),
         }
     }
