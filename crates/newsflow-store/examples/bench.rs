@@ -4,12 +4,14 @@
 //! ```text
 //! cargo run --release -p newsflow-store --example bench -- [--backend sqlite|postgres|both]
 //!     [--articles 100000] [--batch 500] [--writers 2] [--queries 200] [--db PATH-OR-URL] [--json]
+//!     [--queries-only]
 //! ```
 //!
 //! Without `--db` it uses a SQLite file in a temporary directory and a
 //! PostgreSQL cluster of its own (`initdb` + `pg_ctl`, fsync on), both
 //! deleted afterwards. `--db` runs one backend on an existing, empty
-//! database instead.
+//! database instead; with `--queries-only`, on a database it filled
+//! before (with the same `--articles` and `--seed`), only timing queries.
 
 use std::process::ExitCode;
 
@@ -22,6 +24,7 @@ struct Args {
     opts: BenchOptions,
     db: Option<String>,
     json: bool,
+    queries_only: bool,
 }
 
 fn parse() -> Result<Args, String> {
@@ -30,6 +33,7 @@ fn parse() -> Result<Args, String> {
         opts: BenchOptions::default(),
         db: None,
         json: false,
+        queries_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -70,11 +74,15 @@ fn parse() -> Result<Args, String> {
             }
             "--db" => args.db = Some(value("--db")?),
             "--json" => args.json = true,
+            "--queries-only" => args.queries_only = true,
             "-h" | "--help" => {
-                return Err("usage: bench [--backend sqlite|postgres|both] [--articles N] [--batch N] [--writers N] [--queries N] [--seed N] [--db PATH-OR-URL] [--json]".into());
+                return Err("usage: bench [--backend sqlite|postgres|both] [--articles N] [--batch N] [--writers N] [--queries N] [--seed N] [--db PATH-OR-URL [--queries-only]] [--json]".into());
             }
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if args.queries_only && args.db.is_none() {
+        return Err("--queries-only needs --db: a database the benchmark filled before".into());
     }
     if let Some(db) = &args.db {
         args.backends = vec![if newsflow_store::is_postgres_url(db) {
@@ -108,9 +116,12 @@ async fn one(backend: &str, args: &Args) -> Result<bench::BenchReport, String> {
     let result = async {
         let store = open_store(&cfg).await.map_err(|e| e.to_string())?;
         eprintln!("{backend}: storing {} articles ...", args.opts.articles);
-        let report = bench::run(&store, &args.opts, |line| eprintln!("{backend}: {line}"))
-            .await
-            .map_err(|e| e.to_string());
+        let report = if args.queries_only {
+            bench::run_queries(&store, &args.opts).await
+        } else {
+            bench::run(&store, &args.opts, |line| eprintln!("{backend}: {line}")).await
+        }
+        .map_err(|e| e.to_string());
         store.close().await;
         report
     }

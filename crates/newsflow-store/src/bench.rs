@@ -485,7 +485,44 @@ pub async fn run<S: ArticleStore>(
     futures::future::try_join_all((0..writers).map(|_| writer())).await?;
     let insert_secs = started.elapsed().as_secs_f64();
     progress("timing queries");
+    let (queries, linked) = time_all_queries(store, opts, &corpus).await?;
+    Ok(BenchReport {
+        backend: store.backend().to_string(),
+        articles: opts.articles,
+        batch: opts.batch,
+        writers,
+        insert_secs,
+        inserts_per_sec: opts.articles as f64 / insert_secs.max(1e-9),
+        linked_copies: linked,
+        queries,
+    })
+}
 
+/// Time the queries only, on a store the benchmark filled before with the
+/// same options (`opts.articles` is how many it stored).
+pub async fn run_queries<S: ArticleStore>(
+    store: &S,
+    opts: &BenchOptions,
+) -> Result<BenchReport, StoreError> {
+    let corpus = Corpus::new(opts.seed);
+    let (queries, linked) = time_all_queries(store, opts, &corpus).await?;
+    Ok(BenchReport {
+        backend: store.backend().to_string(),
+        articles: opts.articles,
+        batch: opts.batch,
+        writers: 0,
+        insert_secs: 0.0,
+        inserts_per_sec: 0.0,
+        linked_copies: linked,
+        queries,
+    })
+}
+
+async fn time_all_queries<S: ArticleStore>(
+    store: &S,
+    opts: &BenchOptions,
+    corpus: &Corpus,
+) -> Result<(Vec<QueryFigures>, u64), StoreError> {
     let mut rng = Rng(opts.seed ^ 0xabcd);
     // Query words: half from the 200 most common words, half from ranks
     // 200–5000, one or two per query.
@@ -631,26 +668,18 @@ pub async fn run<S: ArticleStore>(
             linked += 1;
         }
     }
-    Ok(BenchReport {
-        backend: store.backend().to_string(),
-        articles: opts.articles,
-        batch: opts.batch,
-        writers,
-        insert_secs,
-        inserts_per_sec: opts.articles as f64 / insert_secs.max(1e-9),
-        linked_copies: linked,
-        queries,
-    })
+    Ok((queries, linked))
 }
 
 impl BenchReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{} — {} articles in batches of {}: {:.1} s, {:.0} articles/s stored; {} of the sampled copies linked\n",
+            "{} — {} articles in batches of {} by {} writer(s): {:.1} s, {:.0} articles/s stored; {} of the sampled copies linked\n",
             self.backend,
             self.articles,
             self.batch,
+            self.writers,
             self.insert_secs,
             self.inserts_per_sec,
             self.linked_copies

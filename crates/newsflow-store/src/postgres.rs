@@ -1,5 +1,7 @@
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use newsflow_core::{Enriched, Envelope};
@@ -14,8 +16,8 @@ use crate::fold::snippet;
 use crate::pg_text::{self, Lexicon, TsVector};
 use crate::query::{
     After, ArticleDetail, ArticlePlan, ArticleQuery, ArticleSummary, EntityCount, EntityInfo,
-    EntityQuery, Filters, GeoInfo, Page, PlaceInfo, QuoteHit, QuoteInfo, QuoteQuery, RANK_WINDOW,
-    Sort, encode_cursor, next_cursor,
+    EntityPlan, EntityQuery, Filters, GeoInfo, Page, PlaceInfo, QuoteHit, QuoteInfo, QuoteQuery,
+    RANK_WINDOW, Sort, encode_cursor, next_cursor,
 };
 use crate::syndication::{self, Copy, Linker, Rank, Step};
 use crate::{ArticleStore, Backend, StoreConfig, StoreError, UpsertOutcome};
@@ -27,6 +29,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (
         2,
         include_str!("../migrations/postgres/0002_leaner_writes.sql"),
+    ),
+    (
+        3,
+        include_str!("../migrations/postgres/0003_entity_period.sql"),
+    ),
+    (
+        4,
+        include_str!("../migrations/postgres/0004_search_storage.sql"),
     ),
 ];
 
@@ -46,7 +56,76 @@ pub struct PostgresStore {
     pool: PgPool,
     max_distance: u32,
     lexicon: Lexicon,
+    /// Articles written through this store, and the count at which the
+    /// planner's statistics are refreshed next.
+    written: Arc<AtomicU64>,
+    next_analyze: Arc<AtomicU64>,
+    /// The sort keys' distribution, as last read (see [`KeyHistogram`]).
+    histogram: Arc<RwLock<CachedHistogram>>,
 }
+
+/// The sort keys' distribution and when it was read (`None` inside: there
+/// were no statistics).
+type CachedHistogram = Option<(Instant, Option<Arc<KeyHistogram>>)>;
+
+/// How long the sort keys' distribution read from the statistics is used
+/// before it is read again (they change when the table is analysed).
+const HISTOGRAM_TTL: Duration = Duration::from_secs(60);
+
+/// The distribution of the articles' sort keys, from the planner's
+/// statistics (`pg_stats.histogram_bounds`): where the newest `n`
+/// articles below a key begin, roughly.
+///
+/// A text search wants the newest matches (the page, or the
+/// [`RANK_WINDOW`] newest to rank). Reading every match through the
+/// full-text index and keeping the newest costs a row read per match
+/// (95,000 for a common word at 100k articles: 100 ms and more), walking
+/// the articles newest first costs a vector test per article (4,000 for a
+/// word one article in eight has: 100 ms); the planner picks between the
+/// two from estimates and was often wrong. So the search first looks at
+/// the newest few thousand articles only (`sort_key >= floor`): whichever
+/// plan the planner picks then reads a few thousand rows at most, and the
+/// full-text index and the key range combine (BitmapAnd). When that range
+/// holds fewer matches than wanted, a wider range is searched, up to all.
+/// The statistics only size the ranges: the results are exact whatever
+/// they say.
+#[derive(Debug)]
+struct KeyHistogram {
+    /// Ascending keys; about `per_bucket` articles lie between two
+    /// neighbours.
+    bounds: Vec<i64>,
+    per_bucket: f64,
+}
+
+impl KeyHistogram {
+    fn new(bounds: Vec<i64>, rows: f64) -> Option<Self> {
+        (bounds.len() >= 2 && rows >= 1.0).then(|| Self {
+            per_bucket: rows / (bounds.len() - 1) as f64,
+            bounds,
+        })
+    }
+
+    /// A key such that at least about `n` articles have a key from it up
+    /// to `below` (exclusive; the newest when `None`), or `None` when that
+    /// reaches back to the oldest articles.
+    fn floor(&self, below: Option<i64>, n: u64) -> Option<i64> {
+        let top = match below {
+            Some(k) => self.bounds.partition_point(|&b| b < k),
+            None => self.bounds.len(),
+        };
+        // Whole buckets below the one holding `below`.
+        let buckets = (n as f64 / self.per_bucket).ceil() as usize;
+        top.checked_sub(buckets.checked_add(1)?)
+            .map(|i| self.bounds[i])
+    }
+}
+
+/// Refresh the planner's statistics (in the background) once this many
+/// articles were written through a store, then each time that count
+/// doubles. Autovacuum does it too, but only when it wakes up (every
+/// minute): after a bulk load the plans of text searches, which depend on
+/// how common the words are, swung between 20 and 300 ms until it did.
+const ANALYZE_FIRST: u64 = 5_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -78,6 +157,9 @@ impl PostgresStore {
             pool,
             max_distance: config.duplicate_max_distance,
             lexicon: Lexicon::default(),
+            written: Arc::new(AtomicU64::new(0)),
+            next_analyze: Arc::new(AtomicU64::new(ANALYZE_FIRST)),
+            histogram: Arc::new(RwLock::new(None)),
         };
         store.migrate().await?;
         store.rederive().await?;
@@ -132,7 +214,7 @@ impl PostgresStore {
     async fn rederive(&self) -> Result<(), StoreError> {
         loop {
             let rows = sqlx::query(
-                "SELECT article_id, event FROM articles WHERE derived_version < $1 \
+                "SELECT article_id, event, body_text FROM articles WHERE derived_version < $1 \
                  ORDER BY article_id LIMIT 200",
             )
             .bind(DERIVED_VERSION)
@@ -145,7 +227,8 @@ impl PostgresStore {
             let mut broken = Vec::new();
             for row in &rows {
                 let id: String = row.try_get("article_id")?;
-                match serde_json::from_str::<Envelope<Enriched>>(row.try_get("event")?) {
+                match crate::derive::stored_event(row.try_get("event")?, row.try_get("body_text")?)
+                {
                     Ok(ev) => events.push(ev),
                     Err(e) => {
                         tracing::warn!(article_id = %id, error = %e,
@@ -210,16 +293,27 @@ impl PostgresStore {
             .iter()
             .map(|d| (ts_config(&d.lang), d.title_folded(), d.body_folded()))
             .collect();
+        let positions: Vec<_> = folded
+            .iter()
+            .map(|(_, t, b)| pg_text::positions(t, b))
+            .collect();
+        // Each distinct word once.
+        let mut seen = pg_text::FxSet::default();
         let mut words: Vec<(&'static str, &str)> = Vec::new();
-        for (c, t, b) in &folded {
-            words.extend(pg_text::pairs(c, t).chain(pg_text::pairs(c, b)));
+        for ((c, _, _), ps) in folded.iter().zip(&positions) {
+            for (w, _) in ps {
+                if seen.insert((*c, *w)) {
+                    words.push((c, w));
+                }
+            }
         }
         let mut vectors: Vec<Option<TsVector>> = self
             .lexicon
             .with(&self.pool, &words, |lexemes| {
                 folded
                     .iter()
-                    .map(|(c, t, b)| Some(pg_text::vector(lexemes, c, t, b)))
+                    .zip(&positions)
+                    .map(|((c, _, _), ps)| Some(pg_text::vector(lexemes, c, ps)))
                     .collect()
             })
             .await?;
@@ -343,33 +437,33 @@ impl PostgresStore {
              WHERE $37 OR articles.enriched_at <= excluded.enriched_at
              RETURNING article_id, (xmax = 0) AS inserted",
         )
-        .bind(col!(|d| d.article_id.clone()))
-        .bind(col!(|d| d.trace_id.clone()))
-        .bind(col!(|d| d.url.clone()))
-        .bind(col!(|d| d.final_url.clone()))
-        .bind(col!(|d| d.canonical_url.clone()))
-        .bind(col!(|d| d.title.clone()))
-        .bind(col!(|d| d.authors.clone()))
-        .bind(col!(|d| d.published.clone()))
+        .bind(col!(|d| d.article_id.as_str()))
+        .bind(col!(|d| d.trace_id.as_str()))
+        .bind(col!(|d| d.url.as_str()))
+        .bind(col!(|d| d.final_url.as_deref()))
+        .bind(col!(|d| d.canonical_url.as_deref()))
+        .bind(col!(|d| d.title.as_deref()))
+        .bind(col!(|d| d.authors.as_str()))
+        .bind(col!(|d| d.published.as_deref()))
         .bind(col!(|d| d.published_at))
-        .bind(col!(|d| d.published_day.clone()))
-        .bind(col!(|d| d.modified.clone()))
-        .bind(col!(|d| d.site.clone()))
-        .bind(col!(|d| d.site_name.clone()))
-        .bind(col!(|d| d.site_key.clone()))
-        .bind(col!(|d| d.original_publisher.clone()))
+        .bind(col!(|d| d.published_day.as_deref()))
+        .bind(col!(|d| d.modified.as_deref()))
+        .bind(col!(|d| d.site.as_deref()))
+        .bind(col!(|d| d.site_name.as_deref()))
+        .bind(col!(|d| d.site_key.as_deref()))
+        .bind(col!(|d| d.original_publisher.as_deref()))
         .bind(col!(|d| d.republication))
-        .bind(col!(|d| d.lang.clone()))
-        .bind(col!(|d| d.lang_hint.clone()))
-        .bind(col!(|d| d.description.clone()))
-        .bind(col!(|d| d.image.clone()))
-        .bind(col!(|d| d.sections.clone()))
-        .bind(col!(|d| d.tags.clone()))
-        .bind(col!(|d| d.body_text.clone()))
-        .bind(col!(|d| d.summary.clone()))
-        .bind(col!(|d| d.keywords.clone()))
+        .bind(col!(|d| d.lang.as_str()))
+        .bind(col!(|d| d.lang_hint.as_deref()))
+        .bind(col!(|d| d.description.as_deref()))
+        .bind(col!(|d| d.image.as_deref()))
+        .bind(col!(|d| d.sections.as_str()))
+        .bind(col!(|d| d.tags.as_str()))
+        .bind(col!(|d| d.body_text.as_str()))
+        .bind(col!(|d| d.summary.as_deref()))
+        .bind(col!(|d| d.keywords.as_str()))
         .bind(col!(|d| d.tone))
-        .bind(col!(|d| ts_config(&d.lang).to_string()))
+        .bind(col!(|d| ts_config(&d.lang)))
         .bind(vectors)
         .bind(col!(|d| d.fingerprint.map(syndication::to_db)))
         .bind(band(0))
@@ -378,7 +472,7 @@ impl PostgresStore {
         .bind(band(3))
         .bind(col!(|d| d.enriched_at))
         .bind(col!(|d| i32::try_from(d.schema_version).unwrap_or(i32::MAX)))
-        .bind(col!(|d| d.event_json.clone()))
+        .bind(col!(|d| d.event_json.as_str()))
         .bind(mode == Mode::Rederive)
         .bind(now)
         .bind(i32::try_from(DERIVED_VERSION).unwrap_or(i32::MAX))
@@ -402,7 +496,13 @@ impl PostgresStore {
             .filter(|d| written.contains_key(&d.article_id))
             .collect();
         if !fresh.is_empty() {
-            self.replace_derived_rows(conn, &fresh).await?;
+            // A new article has no derived rows to delete.
+            let replaced: Vec<&str> = fresh
+                .iter()
+                .filter(|d| written.get(&d.article_id) == Some(&false))
+                .map(|d| d.article_id.as_str())
+                .collect();
+            self.replace_derived_rows(conn, &fresh, &replaced).await?;
         }
         let mut outcomes = Vec::with_capacity(rows.len());
         let mut copies = Vec::new();
@@ -423,13 +523,14 @@ impl PostgresStore {
         Ok((outcomes, copies))
     }
 
-    /// Replace the entity, alias, place and quote rows of `rows`.
+    /// Write the entity, alias, place and quote rows of `rows`, deleting
+    /// those of the articles `replaced` (rows stored before) first.
     async fn replace_derived_rows(
         &self,
         conn: &mut PgConnection,
         rows: &[&Derived],
+        replaced: &[&str],
     ) -> Result<(), StoreError> {
-        let ids: Vec<String> = rows.iter().map(|d| d.article_id.clone()).collect();
         for sql in [
             "DELETE FROM entities WHERE article_id = ANY($1)",
             "DELETE FROM entity_aliases WHERE article_id = ANY($1)",
@@ -438,16 +539,19 @@ impl PostgresStore {
         ] {
             // Not prepared: a cached generic plan for `= ANY($1)` does not
             // know the list is short and scans the table.
+            if replaced.is_empty() {
+                break;
+            }
             sqlx::query(sql)
-                .bind(&ids)
+                .bind(replaced)
                 .persistent(false)
                 .execute(&mut *conn)
                 .await?;
         }
 
-        let ents: Vec<(&str, &crate::derive::EntityRow)> = rows
+        let ents: Vec<(&Derived, &crate::derive::EntityRow)> = rows
             .iter()
-            .flat_map(|d| d.entities.iter().map(move |e| (d.article_id.as_str(), e)))
+            .flat_map(|d| d.entities.iter().map(move |e| (*d, e)))
             .collect();
         if !ents.is_empty() {
             let g = |f: &dyn Fn(&GeoInfo) -> Option<String>| {
@@ -457,20 +561,21 @@ impl PostgresStore {
             };
             sqlx::query(
                 "INSERT INTO entities (article_id, label, canonical, canonical_key, mentions, aliases,
-                     geonames_id, lat, lon, country, kind)
+                     geonames_id, lat, lon, country, kind, published_us)
                  SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[],
-                     $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::text[], $11::text[])",
+                     $6::text[], $7::int8[], $8::float8[], $9::float8[], $10::text[], $11::text[],
+                     $12::int8[])",
             )
-            .bind(ents.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>())
-            .bind(ents.iter().map(|(_, e)| e.label.to_string()).collect::<Vec<_>>())
-            .bind(ents.iter().map(|(_, e)| e.canonical.clone()).collect::<Vec<_>>())
-            .bind(ents.iter().map(|(_, e)| e.canonical_key.clone()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(d, _)| d.article_id.as_str()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.label).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.canonical.as_str()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.canonical_key.as_str()).collect::<Vec<_>>())
             .bind(
                 ents.iter()
                     .map(|(_, e)| i32::try_from(e.mentions).unwrap_or(i32::MAX))
                     .collect::<Vec<_>>(),
             )
-            .bind(ents.iter().map(|(_, e)| e.aliases.clone()).collect::<Vec<_>>())
+            .bind(ents.iter().map(|(_, e)| e.aliases.as_str()).collect::<Vec<_>>())
             .bind(
                 ents.iter()
                     .map(|(_, e)| e.geo.as_ref().map(|g| g.geonames_id as i64))
@@ -480,6 +585,7 @@ impl PostgresStore {
             .bind(ents.iter().map(|(_, e)| e.geo.as_ref().map(|g| g.lon)).collect::<Vec<_>>())
             .bind(g(&|g| Some(g.country_code.clone()).filter(|c| !c.is_empty())))
             .bind(g(&|g| Some(g.kind.clone())))
+            .bind(ents.iter().map(|(d, _)| d.published_us()).collect::<Vec<_>>())
             .execute(&mut *conn)
             .await?;
         }
@@ -663,6 +769,87 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Top entities of a publication period (without a language filter):
+    /// a range of the entity rows' period index, less the period's copies.
+    async fn top_entities_of_period(
+        &self,
+        plan: &EntityPlan,
+    ) -> Result<Vec<EntityCount>, StoreError> {
+        let mut qb = QueryBuilder::<Postgres>::new(
+            "SELECT max(e.canonical) AS canonical, e.label, count(*) AS articles, \
+             sum(e.mentions)::int8 AS mentions FROM entities e WHERE e.published_us IS NOT NULL",
+        );
+        if let Some(label) = &plan.label {
+            qb.push(" AND e.label = ").push_bind(label.clone());
+        }
+        if let Some(since) = plan.since {
+            qb.push(" AND e.published_us >= ")
+                .push_bind(since.timestamp_micros());
+        }
+        if let Some(until) = plan.until {
+            qb.push(" AND e.published_us < ")
+                .push_bind(until.timestamp_micros());
+        }
+        if plan.exclude_duplicates {
+            qb.push(
+                " AND e.article_id NOT IN (SELECT a.article_id FROM articles a \
+                 WHERE a.duplicate_of IS NOT NULL",
+            );
+            if let Some(since) = plan.since {
+                qb.push(" AND a.published_at >= ").push_bind(since);
+            }
+            if let Some(until) = plan.until {
+                qb.push(" AND a.published_at < ").push_bind(until);
+            }
+            qb.push(")");
+        }
+        qb.push(
+            " GROUP BY e.canonical_key, e.label \
+             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
+        )
+        .push_bind(i64::from(plan.limit));
+        qb.build()
+            .persistent(false)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entity_count)
+            .collect()
+    }
+
+    /// The sort keys' distribution (see [`KeyHistogram`]), read from the
+    /// statistics at most every [`HISTOGRAM_TTL`]; `None` before the table
+    /// was first analysed.
+    async fn key_histogram(&self) -> Result<Option<Arc<KeyHistogram>>, StoreError> {
+        if let Ok(cached) = self.histogram.read()
+            && let Some((at, h)) = cached.as_ref()
+            && at.elapsed() < HISTOGRAM_TTL
+        {
+            return Ok(h.clone());
+        }
+        let row = sqlx::query(
+            "SELECT s.histogram_bounds::text::int8[] AS bounds, c.reltuples::float8 AS n \
+             FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace \
+             JOIN pg_stats s ON s.schemaname = ns.nspname AND s.tablename = c.relname \
+             WHERE c.oid = 'articles'::regclass AND s.attname = 'sort_key'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let h = match row {
+            Some(r) => KeyHistogram::new(
+                r.try_get::<Option<Vec<i64>>, _>("bounds")?
+                    .unwrap_or_default(),
+                r.try_get("n")?,
+            )
+            .map(Arc::new),
+            None => None,
+        };
+        if let Ok(mut cached) = self.histogram.write() {
+            *cached = Some((Instant::now(), h.clone()));
+        }
+        Ok(h)
+    }
+
     /// The tsquery text for `terms`: reduced with the language's
     /// configuration when the listing is limited to one, else with every
     /// configuration articles are indexed with, OR-ed, so each article is
@@ -730,7 +917,79 @@ fn exact_key_range(f: &Filters) -> Option<(Option<i64>, Option<i64>)> {
     Some((key(&f.since)?, key(&f.until)?))
 }
 
-fn push_filters(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan) {
+/// Where a page in newest-first order starts.
+fn push_after(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan) {
+    if let After::Key(k, id) = &plan.after {
+        qb.push(" AND (a.sort_key, a.article_id) < (")
+            .push_bind(*k)
+            .push(", ")
+            .push_bind(id.clone())
+            .push(")");
+    }
+}
+
+/// The listing query: the newest `window` articles passing the filters
+/// (with a key from `floor` on), ranked for a relevance-ordered text
+/// search, then the page.
+fn article_query(
+    plan: &ArticlePlan,
+    tsquery: Option<&str>,
+    floor: Option<i64>,
+    window: u32,
+) -> QueryBuilder<Postgres> {
+    let columns = "a.article_id, a.title, a.published, a.site_name, a.lang, a.url, a.site, \
+         a.original_publisher, a.duplicate_of, a.sort_key, ";
+    let body = if tsquery.is_none() {
+        "substr(a.body_text, 1, 1000) AS body"
+    } else {
+        "a.body_text AS body"
+    };
+    let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
+    let ranked = plan.sort == Sort::Relevance && tsquery.is_some();
+    if ranked {
+        // Rank the newest RANK_WINDOW matches that pass the filters, and
+        // tell how many there were (the caller widens a range too narrow).
+        qb.push(
+            "w.article_id, w.title, w.published, w.site_name, w.lang, w.url, w.site, \
+             w.original_publisher, w.duplicate_of, w.sort_key, w.body, \
+             count(*) OVER () AS window_rows FROM (SELECT ",
+        );
+    }
+    qb.push(columns).push(body);
+    if ranked {
+        qb.push(", a.tsv");
+    }
+    qb.push(" FROM articles a WHERE true");
+    if let Some(tq) = tsquery {
+        qb.push(" AND a.tsv @@ ")
+            .push_bind(tq.to_string())
+            .push("::tsquery");
+    }
+    push_filters(&mut qb, plan, floor);
+    push_after(&mut qb, plan);
+    qb.push(" ORDER BY a.sort_key DESC, a.article_id DESC");
+    if let (true, Some(tq)) = (ranked, tsquery) {
+        qb.push(" LIMIT ")
+            .push_bind(i64::from(window))
+            .push(") w ORDER BY ts_rank_cd(w.tsv, ")
+            .push_bind(tq.to_string())
+            .push("::tsquery) DESC, w.sort_key DESC, w.article_id DESC");
+    }
+    qb.push(" LIMIT ").push_bind(i64::from(plan.limit) + 1);
+    if let After::Offset(n) = plan.after {
+        qb.push(" OFFSET ").push_bind(i64::try_from(n).unwrap_or(0));
+    }
+    qb
+}
+
+/// Run `qb` unprepared (planned for its values).
+async fn qb_rows(mut qb: QueryBuilder<Postgres>, pool: &PgPool) -> Result<Vec<PgRow>, StoreError> {
+    Ok(qb.build().persistent(false).fetch_all(pool).await?)
+}
+
+/// The filters of `plan` as conditions on `a`, and the lowest sort key
+/// read (`floor`), if any.
+fn push_filters(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan, floor: Option<i64>) {
     let f = &plan.filters;
     if let Some(lang) = &f.lang {
         qb.push(" AND a.lang = ").push_bind(lang.clone());
@@ -795,7 +1054,8 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan) {
             f.key_range()
         }
     };
-    if let Some(lo) = lo {
+    // One lower bound (two would be estimated as two conditions).
+    if let Some(lo) = lo.max(floor) {
         qb.push(" AND a.sort_key >= ").push_bind(lo);
     }
     if let Some(hi) = hi {
@@ -804,6 +1064,15 @@ fn push_filters(qb: &mut QueryBuilder<Postgres>, plan: &ArticlePlan) {
     if f.exclude_duplicates {
         qb.push(" AND a.duplicate_of IS NULL");
     }
+}
+
+fn entity_count(r: &PgRow) -> Result<EntityCount, StoreError> {
+    Ok(EntityCount {
+        canonical: r.try_get("canonical")?,
+        label: r.try_get("label")?,
+        articles: u64::try_from(r.try_get::<i64, _>("articles")?).unwrap_or(0),
+        mentions: u64::try_from(r.try_get::<i64, _>("mentions")?).unwrap_or(0),
+    })
 }
 
 fn geo_of(r: &PgRow) -> Result<Option<GeoInfo>, StoreError> {
@@ -831,7 +1100,28 @@ impl ArticleStore for PostgresStore {
         &self,
         events: &[Envelope<Enriched>],
     ) -> Result<Vec<UpsertOutcome>, StoreError> {
-        self.write_batch(events, Mode::Upsert).await
+        let out = self.write_batch(events, Mode::Upsert).await?;
+        let n = events.len() as u64;
+        let written = self.written.fetch_add(n, Ordering::Relaxed) + n;
+        let next = self.next_analyze.load(Ordering::Relaxed);
+        if written >= next
+            && self
+                .next_analyze
+                .compare_exchange(next, written * 2, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            let pool = self.pool.clone();
+            tokio::spawn(async move {
+                if let Err(e) =
+                    sqlx::query("ANALYZE articles, entities, entity_aliases, places, quotes")
+                        .execute(&pool)
+                        .await
+                {
+                    tracing::warn!(error = %e, "refreshing the query planner's statistics failed");
+                }
+            });
+        }
+        Ok(out)
     }
 
     async fn articles(&self, q: &ArticleQuery) -> Result<Page<ArticleSummary>, StoreError> {
@@ -853,57 +1143,50 @@ impl ArticleStore for PostgresStore {
             }
             Some(q)
         };
-        let columns = "a.article_id, a.title, a.published, a.site_name, a.lang, a.url, a.site, \
-             a.original_publisher, a.duplicate_of, a.sort_key, ";
-        let body = if tsquery.is_none() {
-            "substr(a.body_text, 1, 1000) AS body"
-        } else {
-            "a.body_text AS body"
-        };
-        let mut qb = QueryBuilder::<Postgres>::new("SELECT ");
         let relevance = plan.sort == Sort::Relevance;
-        if relevance {
-            // Rank the newest RANK_WINDOW matches that pass the filters.
-            qb.push(
-                "w.article_id, w.title, w.published, w.site_name, w.lang, w.url, w.site, \
-                 w.original_publisher, w.duplicate_of, w.sort_key, w.body FROM (SELECT ",
-            );
-        }
-        qb.push(columns).push(body);
-        if relevance {
-            qb.push(", a.tsv");
-        }
-        qb.push(" FROM articles a WHERE true");
-        if let Some(tq) = &tsquery {
-            qb.push(" AND a.tsv @@ ")
-                .push_bind(tq.clone())
-                .push("::tsquery");
-        }
-        push_filters(&mut qb, &plan);
-        if let After::Key(k, id) = &plan.after {
-            qb.push(" AND (a.sort_key, a.article_id) < (")
-                .push_bind(*k)
-                .push(", ")
-                .push_bind(id.clone())
-                .push(")");
-        }
-        qb.push(" ORDER BY a.sort_key DESC, a.article_id DESC");
-        if let (true, Some(tq)) = (relevance, &tsquery) {
-            qb.push(" LIMIT ")
-                .push_bind(i64::from(RANK_WINDOW))
-                .push(") w ORDER BY ts_rank_cd(w.tsv, ")
-                .push_bind(tq.clone())
-                .push("::tsquery) DESC, w.sort_key DESC, w.article_id DESC");
-        }
-        qb.push(" LIMIT ").push_bind(i64::from(plan.limit) + 1);
-        if let After::Offset(n) = plan.after {
-            qb.push(" OFFSET ").push_bind(i64::try_from(n).unwrap_or(0));
-        }
-        // Not a prepared statement: PostgreSQL plans it for these values.
-        // The best plan depends on them (a rare word wants the full-text
-        // index, a common one the date order), which a cached generic plan
-        // would ignore.
-        let rows = qb.build().persistent(false).fetch_all(&self.pool).await?;
+        // The newest matches wanted: the page, or the window to rank.
+        let window = if relevance && tsquery.is_some() {
+            RANK_WINDOW
+        } else {
+            plan.limit + 1
+        };
+        // A text search looks at the newest articles first, then further
+        // back while it found too few (see `KeyHistogram`).
+        let histogram = match &tsquery {
+            Some(_) => self.key_histogram().await?,
+            None => None,
+        };
+        let (lo, hi) = exact_key_range(&plan.filters).unwrap_or(plan.filters.key_range());
+        let below = match (&plan.after, hi) {
+            (After::Key(k, _), Some(hi)) => Some((*k).saturating_add(1).min(hi)),
+            (After::Key(k, _), None) => Some((*k).saturating_add(1)),
+            (_, hi) => hi,
+        };
+        let mut reach = u64::from(window) * 4;
+        let rows = loop {
+            let floor = histogram
+                .as_ref()
+                .and_then(|h| h.floor(below, reach))
+                .filter(|f| lo.is_none_or(|lo| *f > lo));
+            let qb = article_query(&plan, tsquery.as_deref(), floor, window);
+            // Not a prepared statement: PostgreSQL plans it for these
+            // values (the key range above all), which a cached generic
+            // plan would ignore.
+            let rows = qb_rows(qb, &self.pool).await?;
+            let Some(_) = floor else { break rows };
+            let found = match rows.first() {
+                Some(r) if relevance => {
+                    u64::try_from(r.try_get::<i64, _>("window_rows")?).unwrap_or(0)
+                }
+                _ => rows.len() as u64,
+            };
+            if found >= u64::from(window) {
+                break rows;
+            }
+            // Too few matches that recent: look as far back again as the
+            // matches found so far suggest, and at least 8 times as far.
+            reach = reach.saturating_mul((2 * u64::from(window) / found.max(1)).max(8));
+        };
         let mut items = rows
             .iter()
             .map(|r| {
@@ -936,7 +1219,7 @@ impl ArticleStore for PostgresStore {
 
     async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT event, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = $1",
+            "SELECT event, body_text, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = $1",
         )
         .bind(article_id)
         .fetch_optional(&self.pool)
@@ -944,7 +1227,7 @@ impl ArticleStore for PostgresStore {
         else {
             return Ok(None);
         };
-        let event: Envelope<Enriched> = serde_json::from_str(r.try_get("event")?)?;
+        let event = crate::derive::stored_event(r.try_get("event")?, r.try_get("body_text")?)?;
         let entities = sqlx::query(
             "SELECT label, canonical, mentions, aliases, geonames_id, lat, lon, country, kind \
              FROM entities WHERE article_id = $1 ORDER BY mentions DESC, canonical",
@@ -1019,6 +1302,9 @@ impl ArticleStore for PostgresStore {
 
     async fn top_entities(&self, q: &EntityQuery) -> Result<Vec<EntityCount>, StoreError> {
         let plan = q.plan()?;
+        if plan.lang.is_none() && (plan.since.is_some() || plan.until.is_some()) {
+            return self.top_entities_of_period(&plan).await;
+        }
         // The period's articles first, then each one's entities through
         // the primary key (article_id, label, …): a nested loop the
         // planner would not pick by itself (it scanned every entity of the
@@ -1064,14 +1350,7 @@ impl ArticleStore for PostgresStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| {
-                Ok(EntityCount {
-                    canonical: r.try_get("canonical")?,
-                    label: r.try_get("label")?,
-                    articles: u64::try_from(r.try_get::<i64, _>("articles")?).unwrap_or(0),
-                    mentions: u64::try_from(r.try_get::<i64, _>("mentions")?).unwrap_or(0),
-                })
-            })
+            .map(entity_count)
             .collect()
     }
 
@@ -1142,12 +1421,15 @@ impl ArticleStore for PostgresStore {
     }
 
     async fn get(&self, article_id: &str) -> Result<Option<Envelope<Enriched>>, StoreError> {
-        let row = sqlx::query("SELECT event FROM articles WHERE article_id = $1")
+        let row = sqlx::query("SELECT event, body_text FROM articles WHERE article_id = $1")
             .bind(article_id)
             .fetch_optional(&self.pool)
             .await?;
         match row {
-            Some(r) => Ok(Some(serde_json::from_str(&r.try_get::<String, _>(0)?)?)),
+            Some(r) => Ok(Some(crate::derive::stored_event(
+                r.try_get("event")?,
+                r.try_get("body_text")?,
+            )?)),
             None => Ok(None),
         }
     }
@@ -1167,5 +1449,26 @@ impl ArticleStore for PostgresStore {
 
     fn backend(&self) -> Backend {
         Backend::Postgres
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyHistogram;
+
+    #[test]
+    fn the_floor_leaves_enough_articles_above_it() {
+        // 10 buckets of 100 articles between keys 0, 10, …, 100.
+        let h = KeyHistogram::new((0..=10).map(|i| i * 10).collect(), 1000.0).unwrap();
+        // The newest 250: three whole buckets below the top one (key 100
+        // may be followed by articles stored since the statistics).
+        assert_eq!(h.floor(None, 250), Some(70));
+        // Below key 55 (in the bucket 50..60): whole buckets below it.
+        assert_eq!(h.floor(Some(55), 100), Some(40));
+        assert_eq!(h.floor(Some(55), 101), Some(30));
+        // Reaching the oldest bucket: no floor.
+        assert_eq!(h.floor(Some(55), 600), None);
+        assert_eq!(h.floor(None, 10_000), None);
+        assert!(KeyHistogram::new(vec![5], 10.0).is_none());
     }
 }
