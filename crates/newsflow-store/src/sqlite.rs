@@ -67,11 +67,12 @@ pub struct SqliteStore {
 
 /// Page cache of the writer connection (`cache_size`, negative: KiB). The
 /// full-text index's merges read back the segments they merge: with 16 MiB
-/// they came from the kernel one page at a time and storing 20k articles
-/// ran at 450/s, with 64 MiB at 670/s, with 256 MiB at 1,450/s. Only this
-/// connection has it (the readers keep their small caches), and it fills
-/// only as the database grows.
-const WRITER_CACHE: &str = "-262144";
+/// they came from the kernel one page at a time (about 15 % slower at 60k
+/// articles than 64 MiB; 256 MiB was another 5 % faster), but the store
+/// stage is to stay under 100 MB resident, and with 64 MiB it peaked at 98
+/// MiB in `bench e2e`: 32 MiB. Only this connection has it (the readers
+/// keep their small caches), and it fills only as the database grows.
+const WRITER_CACHE: &str = "-32768";
 
 /// WAL pages after which a commit of the writer copies the WAL into the
 /// database (`wal_autocheckpoint`; SQLite's default is 1,000). A batch of
