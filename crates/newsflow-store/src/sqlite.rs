@@ -42,7 +42,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_band_fingerprints.sql"),
     ),
-    (6, include_str!("../migrations/sqlite/0006_fewer_merges.sql")),
+    (
+        6,
+        include_str!("../migrations/sqlite/0006_fewer_merges.sql"),
+    ),
 ];
 
 /// Words of a snippet.
