@@ -72,9 +72,10 @@ pub struct SqliteStore {
 /// Page cache of the writer connection (`cache_size`, negative: KiB). The
 /// full-text index's merges read back the segments they merge: with 16 MiB
 /// they came from the kernel one page at a time (about 15 % slower at 60k
-/// articles than 64 MiB; 256 MiB was another 5 % faster), but the store
-/// stage is to stay under 100 MB resident, and with 64 MiB it peaked at 98
-/// MiB in `bench e2e`: 32 MiB. Only this connection has it (the readers
+/// articles than 64 MiB). Beyond that it does not pay at 100k articles
+/// (256 MiB: 1,596/s, 32 MiB: 1,575–1,700/s, same session), and the store
+/// stage is to stay under 100 MB resident (with 64 MiB it peaked at 98 MiB
+/// in `bench e2e`): 32 MiB. Only this connection has it (the readers
 /// keep their small caches), and it fills only as the database grows.
 const WRITER_CACHE: &str = "-32768";
 
