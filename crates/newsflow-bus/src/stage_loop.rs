@@ -247,10 +247,7 @@ impl Bus {
         let mut parked = Duration::ZERO;
         loop {
             stats.deferred.fetch_add(1, Ordering::Relaxed);
-            let stopped = tokio::select! {
-                _ = with_progress(&message, self.progress_interval(), tokio::time::sleep(after)) => false,
-                _ = stop.clone() => true,
-            };
+            let stopped = self.hold(&message, after, stop.clone()).await;
             parked += after;
             if stopped || parked > budget {
                 stats.retried.fetch_add(1, Ordering::Relaxed);
@@ -412,10 +409,7 @@ impl Bus {
                 );
             }
             stats.outage_waits.fetch_add(1, Ordering::Relaxed);
-            let interrupted = tokio::select! {
-                _ = with_progress(message, self.progress_interval(), tokio::time::sleep(pause)) => false,
-                _ = shutdown.clone() => true,
-            };
+            let interrupted = self.hold(message, pause, shutdown.clone()).await;
             waited += pause;
             pause = (pause * 2).min(
                 Duration::from_millis(settings.backoff_max_ms.max(1)).min(Duration::from_secs(5)),
@@ -636,6 +630,20 @@ impl Bus {
         )
         .await
         .map(|_| ())
+    }
+
+    /// Keep `message` ours (progress acks) for `pause`; true when `stop`
+    /// came first.
+    async fn hold(
+        &self,
+        message: &jetstream::Message,
+        pause: Duration,
+        stop: impl Future<Output = ()>,
+    ) -> bool {
+        tokio::select! {
+            _ = with_progress(message, self.progress_interval(), tokio::time::sleep(pause)) => false,
+            _ = stop => true,
+        }
     }
 
     fn progress_interval(&self) -> Duration {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use chrono::Utc;
 use futures::StreamExt;
-use newsflow_bus::{Bus, BusConfig, ConsumerSettings};
+use newsflow_bus::{Bus, BusConfig, ConsumerSettings, ConsumerStatus, Status};
 use newsflow_core::{
     CharsetSource, DlqRecord, Envelope, Event, Fetched, Stage, StageError, UrlRequest, subjects,
 };
@@ -131,6 +131,26 @@ async fn collect(bus: &Bus, subject: &str, n: usize) -> Vec<Bytes> {
         .collect()
 }
 
+/// The fetch stage's consumer in `status`.
+fn fetch_consumer(status: &Status) -> &ConsumerStatus {
+    status
+        .streams
+        .iter()
+        .find(|s| s.name == subjects::STREAM_URLS)
+        .and_then(|urls| urls.consumers.iter().find(|c| c.name == "fetch"))
+        .expect("the fetch consumer of the urls stream")
+}
+
+/// Wait (up to 2 s) until the stage has been handed its first message.
+async fn wait_until_started(stage: &Recorder) {
+    for _ in 0..100 {
+        if stage.started.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn spawn_stage(
     bus: &Bus,
     stage: Arc<Recorder>,
@@ -160,12 +180,7 @@ async fn outputs_are_published_and_inputs_acked() {
     let _ = stop.send(());
     handle.await.unwrap();
     let status = bus.status().await.unwrap();
-    let urls = status
-        .streams
-        .iter()
-        .find(|s| s.name == subjects::STREAM_URLS)
-        .unwrap();
-    let consumer = urls.consumers.iter().find(|c| c.name == "fetch").unwrap();
+    let consumer = fetch_consumer(&status);
     assert_eq!(
         (consumer.pending, consumer.ack_pending),
         (0, 0),
@@ -260,12 +275,7 @@ async fn an_outage_is_waited_out_in_place_without_spending_deliveries() {
     );
     let status = bus.status().await.unwrap();
     assert_eq!(status.dlq_total(), 0);
-    let urls = status
-        .streams
-        .iter()
-        .find(|s| s.name == subjects::STREAM_URLS)
-        .unwrap();
-    let fetch = urls.consumers.iter().find(|c| c.name == "fetch").unwrap();
+    let fetch = fetch_consumer(&status);
     assert_eq!(fetch.redelivered, 0, "held in place, never redelivered");
     let _ = stop.send(());
     handle.await.unwrap();
@@ -440,12 +450,7 @@ async fn a_deferred_message_frees_its_slot_and_spends_no_delivery() {
     assert!(order[1].contains("example.org/later"), "{order:?}");
     let status = bus.status().await.unwrap();
     assert_eq!(status.dlq_total(), 0);
-    let urls = status
-        .streams
-        .iter()
-        .find(|s| s.name == subjects::STREAM_URLS)
-        .unwrap();
-    let fetch = urls.consumers.iter().find(|c| c.name == "fetch").unwrap();
+    let fetch = fetch_consumer(&status);
     assert_eq!(fetch.redelivered, 0, "parked, never redelivered");
     let _ = stop.send(());
     handle.await.unwrap();
@@ -462,12 +467,7 @@ async fn stopping_hands_parked_messages_back_to_the_server() {
     });
     let (stop, handle) = spawn_stage(&bus, stage.clone());
     publish_url(&bus, "https://example.org/later").await;
-    for _ in 0..100 {
-        if stage.started.load(Ordering::SeqCst) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_started(&stage).await;
     // Parked for 50 s, yet the stage stops at once.
     let started = std::time::Instant::now();
     let _ = stop.send(());
@@ -495,12 +495,7 @@ async fn shutdown_finishes_in_flight_work() {
     });
     let (stop, handle) = spawn_stage(&bus, stage.clone());
     publish_url(&bus, "https://example.org/slow-1").await;
-    for _ in 0..100 {
-        if stage.started.load(Ordering::SeqCst) == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_started(&stage).await;
     let _ = stop.send(());
     handle.await.unwrap();
     assert_eq!(
@@ -509,12 +504,7 @@ async fn shutdown_finishes_in_flight_work() {
         "in-flight message finished"
     );
     let status = bus.status().await.unwrap();
-    let urls = status
-        .streams
-        .iter()
-        .find(|s| s.name == subjects::STREAM_URLS)
-        .unwrap();
-    let consumer = urls.consumers.iter().find(|c| c.name == "fetch").unwrap();
+    let consumer = fetch_consumer(&status);
     assert_eq!(consumer.ack_pending, 0, "acked before exit");
     let out = collect(&bus, subjects::FETCHED, 1).await;
     assert_eq!(out.len(), 1);

@@ -769,6 +769,28 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// Group the entity rows `qb` selects (as `e`) into the top `limit`
+    /// entities by articles, then mentions: the end both entity queries
+    /// share.
+    async fn entity_counts(
+        &self,
+        mut qb: QueryBuilder<Postgres>,
+        limit: u32,
+    ) -> Result<Vec<EntityCount>, StoreError> {
+        qb.push(
+            " GROUP BY e.canonical_key, e.label \
+             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
+        )
+        .push_bind(i64::from(limit));
+        qb.build()
+            .persistent(false)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entity_count)
+            .collect()
+    }
+
     /// Top entities of a publication period (without a language filter):
     /// a range of the entity rows' period index, less the period's copies.
     async fn top_entities_of_period(
@@ -803,18 +825,7 @@ impl PostgresStore {
             }
             qb.push(")");
         }
-        qb.push(
-            " GROUP BY e.canonical_key, e.label \
-             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
-        )
-        .push_bind(i64::from(plan.limit));
-        qb.build()
-            .persistent(false)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(entity_count)
-            .collect()
+        self.entity_counts(qb, plan.limit).await
     }
 
     /// The sort keys' distribution (see [`KeyHistogram`]), read from the
@@ -1340,18 +1351,7 @@ impl ArticleStore for PostgresStore {
             qb.push(" OFFSET 0");
         }
         qb.push(") e");
-        qb.push(
-            " GROUP BY e.canonical_key, e.label \
-             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
-        )
-        .push_bind(i64::from(plan.limit));
-        qb.build()
-            .persistent(false)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(entity_count)
-            .collect()
+        self.entity_counts(qb, plan.limit).await
     }
 
     async fn quotes(&self, q: &QuoteQuery) -> Result<Page<QuoteHit>, StoreError> {

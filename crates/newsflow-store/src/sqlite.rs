@@ -798,6 +798,27 @@ impl SqliteStore {
         )
     }
 
+    /// Group the entity rows `qb` selects (as `e`) into the top `limit`
+    /// entities by articles, then mentions: the end both entity queries
+    /// share.
+    async fn entity_counts(
+        &self,
+        mut qb: QueryBuilder<Sqlite>,
+        limit: u32,
+    ) -> Result<Vec<EntityCount>, StoreError> {
+        qb.push(
+            " GROUP BY e.canonical_key, e.label \
+             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
+        )
+        .push_bind(i64::from(limit));
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entity_count)
+            .collect()
+    }
+
     /// Top entities of a publication period (without a language filter):
     /// a range of the entity rows' period index, less the period's copies.
     async fn top_entities_of_period(
@@ -832,17 +853,7 @@ impl SqliteStore {
             }
             qb.push(")");
         }
-        qb.push(
-            " GROUP BY e.canonical_key, e.label \
-             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
-        )
-        .push_bind(i64::from(plan.limit));
-        qb.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(entity_count)
-            .collect()
+        self.entity_counts(qb, plan.limit).await
     }
 
     /// Write a batch in one transaction: article rows one by one (each
@@ -1354,17 +1365,7 @@ impl ArticleStore for SqliteStore {
         if plan.exclude_duplicates {
             qb.push(" AND a.duplicate_of IS NULL");
         }
-        qb.push(
-            " GROUP BY e.canonical_key, e.label \
-             ORDER BY articles DESC, mentions DESC, e.canonical_key, e.label LIMIT ",
-        )
-        .push_bind(i64::from(plan.limit));
-        qb.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(entity_count)
-            .collect()
+        self.entity_counts(qb, plan.limit).await
     }
 
     async fn quotes(&self, q: &QuoteQuery) -> Result<Page<QuoteHit>, StoreError> {
