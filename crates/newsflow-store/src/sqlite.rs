@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -365,32 +365,118 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Write the article row, with a sort key no other article has: the
-    /// rare collision of two ids in one minute is resolved by taking the
-    /// next free key. Returns the key.
-    #[allow(clippy::too_many_arguments)]
-    async fn write_article_row(
+    /// Give each article of a batch (distinct ids, each with the key it
+    /// wants) a sort key no other article has: the rare collision of two
+    /// ids in one minute is resolved by taking the next free key. A key an
+    /// article of the batch holds now counts as taken even when it is about
+    /// to move, so no statement of the batch ever meets a taken key,
+    /// whatever order its rows are written in. The caller holds the write
+    /// lock.
+    async fn free_sort_keys(
         &self,
         conn: &mut SqliteConnection,
-        d: &Derived,
-        first_stored: DateTime<Utc>,
-        stored: DateTime<Utc>,
-        sort_at: DateTime<Utc>,
-        mut key: i64,
-    ) -> Result<i64, StoreError> {
-        let bands = d.fingerprint.map(syndication::bands);
-        let band = |i: usize| bands.map(|b| b[i]);
+        wanted: &mut [(&str, i64)],
+    ) -> Result<(), StoreError> {
+        let mut used: HashSet<i64> = HashSet::with_capacity(wanted.len());
+        let mut open: Vec<usize> = (0..wanted.len()).collect();
         for _ in 0..1000 {
-            let res = sqlx::query(
+            if open.is_empty() {
+                return Ok(());
+            }
+            let mut held: HashMap<i64, String> = HashMap::new();
+            for chunk in open.chunks(500) {
+                let mut qb = QueryBuilder::<Sqlite>::new(
+                    "SELECT sort_key, article_id FROM articles WHERE sort_key IN (",
+                );
+                let mut list = qb.separated(", ");
+                for &i in chunk {
+                    list.push_bind(wanted[i].1);
+                }
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *conn).await? {
+                    held.insert(r.try_get(0)?, r.try_get(1)?);
+                }
+            }
+            let mut still = Vec::new();
+            for i in open {
+                let (id, key) = wanted[i];
+                let taken = held.get(&key).is_some_and(|holder| holder != id);
+                if taken || !used.insert(key) {
+                    wanted[i].1 = key.wrapping_add(1);
+                    still.push(i);
+                }
+            }
+            open = still;
+        }
+        Err(StoreError::Corrupt(format!(
+            "no free sort key near {} for {}",
+            wanted[open[0]].1, wanted[open[0]].0
+        )))
+    }
+
+    /// Write the article rows of a batch (distinct ids, keys from
+    /// `free_sort_keys`), many rows a statement.
+    async fn write_article_rows(
+        &self,
+        conn: &mut SqliteConnection,
+        rows: &[ArticleRow<'_>],
+    ) -> Result<(), StoreError> {
+        // 39 values a row, under SQLite's 32,766 variables a statement.
+        for chunk in rows.chunks(200) {
+            let mut qb = QueryBuilder::<Sqlite>::new(
                 "INSERT INTO articles (article_id, trace_id, url, final_url, canonical_url, title, authors,
                      published, modified, site_name, original_publisher, lang, lang_hint, description, image,
                      sections, tags, body_text, enriched_at, stored_at, schema_version, event,
                      site, site_key, republication, published_at, published_day, summary, keywords, tone,
                      fingerprint, fp_b0, fp_b1, fp_b2, fp_b3, first_stored_at, sort_at, sort_key,
-                     derived_version)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (article_id) DO UPDATE SET
+                     derived_version) ",
+            );
+            qb.push_values(chunk, |mut b, r| {
+                let d = r.derived;
+                let bands = d.fingerprint.map(syndication::bands);
+                let band = |i: usize| bands.map(|b| b[i]);
+                b.push_bind(d.article_id.as_str())
+                    .push_bind(d.trace_id.as_str())
+                    .push_bind(d.url.as_str())
+                    .push_bind(d.final_url.as_deref())
+                    .push_bind(d.canonical_url.as_deref())
+                    .push_bind(d.title.as_deref())
+                    .push_bind(d.authors.as_str())
+                    .push_bind(d.published.as_deref())
+                    .push_bind(d.modified.as_deref())
+                    .push_bind(d.site_name.as_deref())
+                    .push_bind(d.original_publisher.as_deref())
+                    .push_bind(d.lang.as_str())
+                    .push_bind(d.lang_hint.as_deref())
+                    .push_bind(d.description.as_deref())
+                    .push_bind(d.image.as_deref())
+                    .push_bind(d.sections.as_str())
+                    .push_bind(d.tags.as_str())
+                    .push_bind(d.body_text.as_str())
+                    .push_bind(ts(&d.enriched_at))
+                    .push_bind(ts(&r.stored))
+                    .push_bind(d.schema_version)
+                    .push_bind(d.event_json.as_str())
+                    .push_bind(d.site.as_deref())
+                    .push_bind(d.site_key.as_deref())
+                    .push_bind(d.republication)
+                    .push_bind(d.published_at.as_ref().map(ts))
+                    .push_bind(d.published_day.as_deref())
+                    .push_bind(d.summary.as_deref())
+                    .push_bind(d.keywords.as_str())
+                    .push_bind(d.tone)
+                    .push_bind(d.fingerprint.map(syndication::to_db))
+                    .push_bind(band(0))
+                    .push_bind(band(1))
+                    .push_bind(band(2))
+                    .push_bind(band(3))
+                    .push_bind(ts(&r.first_stored))
+                    .push_bind(ts(&r.sort_at))
+                    .push_bind(r.key)
+                    .push_bind(DERIVED_VERSION);
+            });
+            qb.push(
+                " ON CONFLICT (article_id) DO UPDATE SET
                      trace_id = excluded.trace_id, url = excluded.url, final_url = excluded.final_url,
                      canonical_url = excluded.canonical_url, title = excluded.title,
                      authors = excluded.authors, published = excluded.published,
@@ -408,62 +494,10 @@ impl SqliteStore {
                      fp_b1 = excluded.fp_b1, fp_b2 = excluded.fp_b2, fp_b3 = excluded.fp_b3,
                      first_stored_at = excluded.first_stored_at, sort_at = excluded.sort_at,
                      sort_key = excluded.sort_key, derived_version = excluded.derived_version",
-            )
-            .bind(&d.article_id)
-            .bind(&d.trace_id)
-            .bind(&d.url)
-            .bind(&d.final_url)
-            .bind(&d.canonical_url)
-            .bind(&d.title)
-            .bind(&d.authors)
-            .bind(&d.published)
-            .bind(&d.modified)
-            .bind(&d.site_name)
-            .bind(&d.original_publisher)
-            .bind(&d.lang)
-            .bind(&d.lang_hint)
-            .bind(&d.description)
-            .bind(&d.image)
-            .bind(&d.sections)
-            .bind(&d.tags)
-            .bind(&d.body_text)
-            .bind(ts(&d.enriched_at))
-            .bind(ts(&stored))
-            .bind(d.schema_version)
-            .bind(&d.event_json)
-            .bind(&d.site)
-            .bind(&d.site_key)
-            .bind(d.republication)
-            .bind(d.published_at.as_ref().map(ts))
-            .bind(&d.published_day)
-            .bind(&d.summary)
-            .bind(&d.keywords)
-            .bind(d.tone)
-            .bind(d.fingerprint.map(syndication::to_db))
-            .bind(band(0))
-            .bind(band(1))
-            .bind(band(2))
-            .bind(band(3))
-            .bind(ts(&first_stored))
-            .bind(ts(&sort_at))
-            .bind(key)
-            .bind(DERIVED_VERSION)
-            .execute(&mut *conn)
-            .await;
-            match res {
-                Ok(_) => return Ok(key),
-                Err(sqlx::Error::Database(e))
-                    if e.is_unique_violation() && e.message().contains("sort_key") =>
-                {
-                    key = key.wrapping_add(1);
-                }
-                Err(e) => return Err(e.into()),
-            }
+            );
+            qb.build().execute(&mut *conn).await?;
         }
-        Err(StoreError::Corrupt(format!(
-            "no free sort key near {key} for {}",
-            d.article_id
-        )))
+        Ok(())
     }
 
     /// Replace the entity, alias, place, quote and full-text rows of
@@ -879,7 +913,7 @@ impl SqliteStore {
         let mut state = self.load_state(&mut tx, &ids).await?;
         // Articles stored before this batch: only they have derived rows
         // to delete.
-        let existed: std::collections::HashSet<String> = state.keys().cloned().collect();
+        let existed: HashSet<String> = state.keys().cloned().collect();
         // The full-text entries as they are before this batch.
         let initial: HashMap<String, (i64, String, String)> = state
             .iter()
@@ -890,10 +924,10 @@ impl SqliteStore {
             .collect();
         let now = Utc::now();
         let mut outcomes = Vec::with_capacity(derived.len());
-        // The version whose derived rows are written, per id: the last
-        // one written (an id may come twice in a batch).
-        let mut last: HashMap<&str, (usize, i64)> = HashMap::new();
-        for (i, d) in derived.iter().enumerate() {
+        // The version written, per id: the last one not stale (an id may
+        // come twice in a batch; its earlier versions are never written).
+        let mut last: HashMap<&str, ArticleRow> = HashMap::new();
+        for d in &derived {
             let prev = state.get(&d.article_id);
             if mode == Mode::Upsert && prev.is_some_and(|p| p.enriched_at > d.enriched_at) {
                 outcomes.push(UpsertOutcome::Stale);
@@ -905,7 +939,7 @@ impl SqliteStore {
                 _ => now,
             };
             let sort_at = d.published_at.unwrap_or(first);
-            let wanted = match prev.and_then(|p| p.sort_key) {
+            let key = match prev.and_then(|p| p.sort_key) {
                 // Keep a key that still sorts right (it may have been bumped).
                 Some(k)
                     if k >> SORT_KEY_HASH_BITS
@@ -915,9 +949,6 @@ impl SqliteStore {
                 }
                 _ => sort_key(sort_at, &d.article_id),
             };
-            let key = self
-                .write_article_row(&mut tx, d, first, stored, sort_at, wanted)
-                .await?;
             outcomes.push(if prev.is_some() {
                 UpsertOutcome::Updated
             } else {
@@ -933,11 +964,29 @@ impl SqliteStore {
                     indexed: None,
                 },
             );
-            last.insert(&d.article_id, (i, key));
+            last.insert(
+                &d.article_id,
+                ArticleRow {
+                    derived: d,
+                    first_stored: first,
+                    stored,
+                    sort_at,
+                    key,
+                },
+            );
         }
-        let mut written: Vec<(&Derived, i64)> =
-            last.values().map(|&(i, key)| (&derived[i], key)).collect();
-        written.sort_by(|a, b| a.0.article_id.cmp(&b.0.article_id));
+        let mut pending: Vec<ArticleRow> = last.into_values().collect();
+        pending.sort_by(|a, b| a.derived.article_id.cmp(&b.derived.article_id));
+        let mut keys: Vec<(&str, i64)> = pending
+            .iter()
+            .map(|r| (r.derived.article_id.as_str(), r.key))
+            .collect();
+        self.free_sort_keys(&mut tx, &mut keys).await?;
+        for (r, (_, key)) in pending.iter_mut().zip(&keys) {
+            r.key = *key;
+        }
+        self.write_article_rows(&mut tx, &pending).await?;
+        let written: Vec<(&Derived, i64)> = pending.iter().map(|r| (r.derived, r.key)).collect();
         if !written.is_empty() {
             let old: Vec<&(i64, String, String)> = written
                 .iter()
@@ -961,6 +1010,15 @@ impl SqliteStore {
         tx.commit().await?;
         Ok(outcomes)
     }
+}
+
+/// An article row to write, with the times and sort key it gets.
+struct ArticleRow<'a> {
+    derived: &'a Derived,
+    first_stored: DateTime<Utc>,
+    stored: DateTime<Utc>,
+    sort_at: DateTime<Utc>,
+    key: i64,
 }
 
 /// What is stored of an article, as a batch write needs it.
@@ -1526,6 +1584,46 @@ mod collision_tests {
         (a, b)
     }
 
+    /// An article published in the minute both colliding ids share.
+    fn ev(id: &str) -> Envelope<Enriched> {
+        serde_json::from_value(serde_json::json!({
+            "type": "enriched", "version": 1, "article_id": id, "trace_id": "t",
+            "time": "2025-06-26T08:00:00Z",
+            "data": {
+                "article": {"url": format!("https://x.ml/{id}"), "title": "Titre",
+                    "published": "2025-06-25T10:00:00Z", "body_text": "Bamako aujourd'hui"},
+                "enrichment": {"lang": "fr", "lang_confidence": 1.0, "entities": []}
+            }
+        }))
+        .unwrap()
+    }
+
+    async fn sort_keys(store: &SqliteStore) -> Vec<i64> {
+        sqlx::query_scalar("SELECT sort_key FROM articles ORDER BY sort_key")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_key_a_stored_article_holds_is_bumped() {
+        let (a, b) = colliding_ids();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = StoreConfig {
+            db: dir.path().join("c.db").display().to_string(),
+            ..StoreConfig::default()
+        };
+        let store = SqliteStore::open(&cfg).await.unwrap();
+        store.upsert(&ev(&b)).await.unwrap();
+        let held = sort_keys(&store).await;
+        // Another batch wants the same key, for another id.
+        let out = store.upsert_batch(&[ev(&a), ev(&a)]).await.unwrap();
+        assert_eq!(out, vec![UpsertOutcome::Inserted, UpsertOutcome::Updated]);
+        let keys = sort_keys(&store).await;
+        assert_eq!(keys, vec![held[0], held[0] + 1]);
+        assert_eq!(store.count().await.unwrap(), 2);
+    }
+
     #[tokio::test]
     async fn colliding_sort_keys_are_bumped_not_lost() {
         let (a, b) = colliding_ids();
@@ -1535,18 +1633,6 @@ mod collision_tests {
             ..StoreConfig::default()
         };
         let store = SqliteStore::open(&cfg).await.unwrap();
-        let ev = |id: &str| -> Envelope<Enriched> {
-            serde_json::from_value(serde_json::json!({
-                "type": "enriched", "version": 1, "article_id": id, "trace_id": "t",
-                "time": "2025-06-26T08:00:00Z",
-                "data": {
-                    "article": {"url": format!("https://x.ml/{id}"), "title": "Titre",
-                        "published": "2025-06-25T10:00:00Z", "body_text": "Bamako aujourd'hui"},
-                    "enrichment": {"lang": "fr", "lang_confidence": 1.0, "entities": []}
-                }
-            }))
-            .unwrap()
-        };
         store.upsert_batch(&[ev(&a), ev(&b)]).await.unwrap();
         // Redelivered: the keys stay, nothing is duplicated.
         store.upsert(&ev(&b)).await.unwrap();
@@ -1564,10 +1650,7 @@ mod collision_tests {
         let mut want = vec![a, b];
         want.sort();
         assert_eq!(ids, want);
-        let keys: Vec<i64> = sqlx::query_scalar("SELECT sort_key FROM articles ORDER BY sort_key")
-            .fetch_all(&store.pool)
-            .await
-            .unwrap();
+        let keys = sort_keys(&store).await;
         assert_eq!(keys.len(), 2);
         assert_eq!(keys[1], keys[0] + 1, "the second took the next key");
     }
