@@ -3,9 +3,13 @@
 //!
 //! ```text
 //! cargo run --release -p newsflow-store --example bench -- [--backend sqlite|postgres|both]
-//!     [--articles 100000] [--batch 500] [--writers 2] [--queries 200] [--db PATH-OR-URL] [--json]
-//!     [--queries-only]
+//!     [--articles 100000] [--batch 500] [--writers 2] [--queries 200] [--backfill]
+//!     [--db PATH-OR-URL] [--json] [--queries-only]
 //! ```
+//!
+//! The articles' publication dates span a year in about the order they
+//! are stored, as a news stream brings them; `--backfill` stores them in
+//! random date order, as when a year's archive is loaded at once.
 //!
 //! Without `--db` it uses a SQLite file in a temporary directory and a
 //! PostgreSQL cluster of its own (`initdb` + `pg_ctl`, fsync on), both
@@ -74,9 +78,10 @@ fn parse() -> Result<Args, String> {
             }
             "--db" => args.db = Some(value("--db")?),
             "--json" => args.json = true,
+            "--backfill" => args.opts.backfill = true,
             "--queries-only" => args.queries_only = true,
             "-h" | "--help" => {
-                return Err("usage: bench [--backend sqlite|postgres|both] [--articles N] [--batch N] [--writers N] [--queries N] [--seed N] [--db PATH-OR-URL [--queries-only]] [--json]".into());
+                return Err("usage: bench [--backend sqlite|postgres|both] [--articles N] [--batch N] [--writers N] [--queries N] [--seed N] [--backfill] [--db PATH-OR-URL [--queries-only]] [--json]".into());
             }
             other => return Err(format!("unknown argument {other}")),
         }

@@ -31,6 +31,10 @@ pub struct BenchOptions {
     /// Concurrent writers (store replicas), each storing whole batches.
     /// SQLite takes one writer at a time, so it always gets one.
     pub writers: usize,
+    /// Publication dates in random order, as when a year's archive is
+    /// loaded at once, instead of roughly the order the articles arrive
+    /// in, as a news stream brings them.
+    pub backfill: bool,
     /// Queries of each kind to time, once the articles are stored.
     pub queries: usize,
     /// Seed of the corpus.
@@ -43,6 +47,7 @@ impl Default for BenchOptions {
             articles: 100_000,
             batch: 500,
             writers: 2,
+            backfill: false,
             queries: 200,
             seed: 42,
         }
@@ -77,6 +82,8 @@ pub struct BenchReport {
     pub batch: usize,
     /// Concurrent writers.
     pub writers: usize,
+    /// Order of the publication dates: `stream` or `backfill`.
+    pub dates: String,
     /// Wall-clock seconds spent storing them.
     pub insert_secs: f64,
     /// Articles stored per second.
@@ -86,6 +93,10 @@ pub struct BenchReport {
     pub linked_copies: u64,
     /// One line per kind of query.
     pub queries: Vec<QueryFigures>,
+}
+
+fn dates(opts: &BenchOptions) -> String {
+    if opts.backfill { "backfill" } else { "stream" }.into()
 }
 
 /// A small deterministic generator (SplitMix64).
@@ -212,6 +223,9 @@ struct Corpus {
     people: Vec<String>,
     sites: Vec<(String, String)>,
     start: NaiveDate,
+    /// Articles the year's dates are spread over in arrival order, or
+    /// `None` for dates in random order.
+    stream: Option<u64>,
 }
 
 impl Corpus {
@@ -253,6 +267,15 @@ impl Corpus {
             people,
             sites,
             start: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+            stream: None,
+        }
+    }
+
+    /// The corpus of `opts`: dates in arrival order unless it is a backfill.
+    fn of(opts: &BenchOptions) -> Self {
+        Self {
+            stream: (!opts.backfill).then_some(opts.articles.max(1)),
+            ..Self::new(opts.seed)
         }
     }
 
@@ -272,7 +295,12 @@ impl Corpus {
         let lang = if rng.below(10) == 0 { "en" } else { "fr" };
         let day = self
             .start
-            .checked_add_days(Days::new(rng.below(365) as u64))
+            .checked_add_days(Days::new(match self.stream {
+                // A stream: the year in arrival order, a story published
+                // up to two days before the one after it.
+                Some(span) => (story * 365 / span + rng.below(3) as u64).min(364),
+                None => rng.below(365) as u64,
+            }))
             .unwrap_or(self.start);
         let n_ents = 3 + rng.below(13);
         let mut body = String::with_capacity(4000);
@@ -448,7 +476,7 @@ pub async fn run<S: ArticleStore>(
     opts: &BenchOptions,
     progress: impl Fn(&str),
 ) -> Result<BenchReport, StoreError> {
-    let corpus = Corpus::new(opts.seed);
+    let corpus = Corpus::of(opts);
     let batch = opts.batch.max(1) as u64;
     let claimed = AtomicU64::new(0);
     let stored = AtomicU64::new(0);
@@ -491,6 +519,7 @@ pub async fn run<S: ArticleStore>(
         articles: opts.articles,
         batch: opts.batch,
         writers,
+        dates: dates(opts),
         insert_secs,
         inserts_per_sec: opts.articles as f64 / insert_secs.max(1e-9),
         linked_copies: linked,
@@ -504,13 +533,14 @@ pub async fn run_queries<S: ArticleStore>(
     store: &S,
     opts: &BenchOptions,
 ) -> Result<BenchReport, StoreError> {
-    let corpus = Corpus::new(opts.seed);
+    let corpus = Corpus::of(opts);
     let (queries, linked) = time_all_queries(store, opts, &corpus).await?;
     Ok(BenchReport {
         backend: store.backend().to_string(),
         articles: opts.articles,
         batch: opts.batch,
         writers: 0,
+        dates: dates(opts),
         insert_secs: 0.0,
         inserts_per_sec: 0.0,
         linked_copies: linked,
@@ -675,9 +705,10 @@ impl BenchReport {
     /// A table for people.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "{} — {} articles in batches of {} by {} writer(s): {:.1} s, {:.0} articles/s stored; {} of the sampled copies linked\n",
+            "{} — {} articles ({} dates) in batches of {} by {} writer(s): {:.1} s, {:.0} articles/s stored; {} of the sampled copies linked\n",
             self.backend,
             self.articles,
+            self.dates,
             self.batch,
             self.writers,
             self.insert_secs,
