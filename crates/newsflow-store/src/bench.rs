@@ -422,7 +422,7 @@ impl Corpus {
         Envelope {
             kind: "enriched".into(),
             version: newsflow_core::SCHEMA_VERSION,
-            article_id: format!("{i:016x}"),
+            article_id: article_id(i),
             trace_id: format!("{:016x}", i ^ 0xffff),
             time,
             data: Enriched {
@@ -431,6 +431,13 @@ impl Corpus {
             },
         }
     }
+}
+
+/// The id of article `i`: 16 hex digits that look random, as the ids of
+/// the pipeline do (a hash of the URL), so that every structure keyed by
+/// id takes its inserts at random places, as it does in production.
+fn article_id(i: u64) -> String {
+    format!("{:016x}", Rng(i).next())
 }
 
 /// Article `i` of the corpus seeded `seed`.
@@ -691,7 +698,7 @@ async fn time_all_queries<S: ArticleStore>(
     let mut linked = 0u64;
     let sample = (opts.articles / 10).min(200);
     for k in 0..sample {
-        let id = format!("{:016x}", k * 10 + 5);
+        let id = article_id(k * 10 + 5);
         if let Some(d) = store.article(&id).await?
             && d.duplicate_of.is_some()
         {

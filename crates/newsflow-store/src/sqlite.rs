@@ -46,6 +46,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         6,
         include_str!("../migrations/sqlite/0006_fewer_merges.sql"),
     ),
+    (
+        7,
+        include_str!("../migrations/sqlite/0007_arrival_order.sql"),
+    ),
 ];
 
 /// Words of a snippet.
@@ -336,8 +340,8 @@ impl SqliteStore {
         let mut out = HashMap::new();
         for chunk in ids.chunks(500) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "SELECT article_id, enriched_at, first_stored_at, stored_at, sort_key, title, \
-                 body_text FROM articles WHERE article_id IN (",
+                "SELECT article_id, enriched_at, first_stored_at, stored_at, sort_key, arrival, \
+                 title, body_text FROM articles WHERE article_id IN (",
             );
             let mut list = qb.separated(", ");
             for id in chunk {
@@ -354,6 +358,7 @@ impl SqliteStore {
                         first_stored_at: first.map(parse_ts).transpose()?.unwrap_or(stored),
                         stored_at: stored,
                         sort_key: r.try_get("sort_key")?,
+                        arrival: r.try_get("arrival")?,
                         indexed: Some((
                             r.try_get::<Option<String>, _>("title")?.unwrap_or_default(),
                             r.try_get("body_text")?,
@@ -429,7 +434,7 @@ impl SqliteStore {
                      sections, tags, body_text, enriched_at, stored_at, schema_version, event,
                      site, site_key, republication, published_at, published_day, summary, keywords, tone,
                      fingerprint, fp_b0, fp_b1, fp_b2, fp_b3, first_stored_at, sort_at, sort_key,
-                     derived_version) ",
+                     derived_version, arrival) ",
             );
             qb.push_values(chunk, |mut b, r| {
                 let d = r.derived;
@@ -473,7 +478,8 @@ impl SqliteStore {
                     .push_bind(ts(&r.first_stored))
                     .push_bind(ts(&r.sort_at))
                     .push_bind(r.key)
-                    .push_bind(DERIVED_VERSION);
+                    .push_bind(DERIVED_VERSION)
+                    .push_bind(r.arrival);
             });
             qb.push(
                 " ON CONFLICT (article_id) DO UPDATE SET
@@ -493,7 +499,8 @@ impl SqliteStore {
                      fingerprint = excluded.fingerprint, fp_b0 = excluded.fp_b0,
                      fp_b1 = excluded.fp_b1, fp_b2 = excluded.fp_b2, fp_b3 = excluded.fp_b3,
                      first_stored_at = excluded.first_stored_at, sort_at = excluded.sort_at,
-                     sort_key = excluded.sort_key, derived_version = excluded.derived_version",
+                     sort_key = excluded.sort_key, derived_version = excluded.derived_version,
+                     arrival = coalesce(articles.arrival, excluded.arrival)",
             );
             qb.build().execute(&mut *conn).await?;
         }
@@ -507,17 +514,17 @@ impl SqliteStore {
     async fn replace_derived_rows(
         &self,
         conn: &mut SqliteConnection,
-        rows: &[(&Derived, i64)],
-        replaced: &[&str],
+        rows: &[(&Derived, i64, i64)],
+        replaced: &[i64],
         old_entries: &[&(i64, String, String)],
     ) -> Result<(), StoreError> {
         for table in ["entities", "entity_aliases", "places", "quotes"] {
             for chunk in replaced.chunks(500) {
                 let mut qb = QueryBuilder::<Sqlite>::new("DELETE FROM ");
-                qb.push(table).push(" WHERE article_id IN (");
+                qb.push(table).push(" WHERE arrival IN (");
                 let mut list = qb.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
+                for arrival in chunk {
+                    list.push_bind(*arrival);
                 }
                 qb.push(")");
                 qb.build().execute(&mut *conn).await?;
@@ -544,22 +551,23 @@ impl SqliteStore {
             qb.build().execute(&mut *conn).await?;
         }
 
-        let entities: Vec<(&str, &EntityRow)> = rows
+        // In arrival order: the tables are clustered by it, so the rows of
+        // new articles go to their ends.
+        let mut rows = rows.to_vec();
+        rows.sort_unstable_by_key(|&(_, _, arrival)| arrival);
+        let entities: Vec<(&Derived, i64, &EntityRow)> = rows
             .iter()
-            .flat_map(|(d, _)| d.entities.iter().map(|e| (d.article_id.as_str(), e)))
-            .collect();
-        let published_us: HashMap<&str, Option<i64>> = rows
-            .iter()
-            .map(|(d, _)| (d.article_id.as_str(), d.published_us()))
+            .flat_map(|&(d, _, arrival)| d.entities.iter().map(move |e| (d, arrival, e)))
             .collect();
         for chunk in entities.chunks(2000) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO entities (article_id, label, canonical, canonical_key, mentions, aliases, \
-                 geonames_id, lat, lon, country, kind, published_us) ",
+                "INSERT INTO entities (arrival, article_id, label, canonical, canonical_key, mentions, \
+                 aliases, geonames_id, lat, lon, country, kind, published_us) ",
             );
-            qb.push_values(chunk, |mut b, (id, e)| {
+            qb.push_values(chunk, |mut b, &(d, arrival, e)| {
                 let g = e.geo.as_ref();
-                b.push_bind(*id)
+                b.push_bind(arrival)
+                    .push_bind(d.article_id.as_str())
                     .push_bind(e.label)
                     .push_bind(e.canonical.as_str())
                     .push_bind(e.canonical_key.as_str())
@@ -570,36 +578,42 @@ impl SqliteStore {
                     .push_bind(g.map(|g| g.lon))
                     .push_bind(g.map(|g| g.country_code.clone()).filter(|c| !c.is_empty()))
                     .push_bind(g.map(|g| g.kind.clone()))
-                    .push_bind(published_us.get(id).copied().flatten());
+                    .push_bind(d.published_us());
             });
             qb.build().execute(&mut *conn).await?;
         }
-        let aliases: Vec<(&str, &AliasRow)> = rows
+        let aliases: Vec<(i64, &AliasRow)> = rows
             .iter()
-            .flat_map(|(d, _)| d.aliases.iter().map(|a| (d.article_id.as_str(), a)))
+            .flat_map(|&(d, _, arrival)| d.aliases.iter().map(move |a| (arrival, a)))
             .collect();
         for chunk in aliases.chunks(5000) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO entity_aliases (alias_key, label, article_id) ",
+                "INSERT INTO entity_aliases (alias_key, label, arrival) ",
             );
-            qb.push_values(chunk, |mut b, (id, a)| {
+            qb.push_values(chunk, |mut b, &(arrival, a)| {
                 b.push_bind(a.alias_key.as_str())
                     .push_bind(a.label)
-                    .push_bind(*id);
+                    .push_bind(arrival);
             });
             qb.build().execute(&mut *conn).await?;
         }
-        let places: Vec<(&str, &PlaceRow)> = rows
+        let places: Vec<(&str, i64, &PlaceRow)> = rows
             .iter()
-            .flat_map(|(d, _)| d.places.iter().map(|p| (d.article_id.as_str(), p)))
+            .flat_map(|&(d, _, arrival)| {
+                d.places
+                    .iter()
+                    .map(move |p| (d.article_id.as_str(), arrival, p))
+            })
             .collect();
         for chunk in places.chunks(2000) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO places (article_id, name_key, name, mentions, geonames_id, lat, lon, country, kind) ",
+                "INSERT INTO places (arrival, article_id, name_key, name, mentions, geonames_id, lat, lon, \
+                 country, kind) ",
             );
-            qb.push_values(chunk, |mut b, (id, p)| {
+            qb.push_values(chunk, |mut b, &(id, arrival, p)| {
                 let g = p.geo.as_ref();
-                b.push_bind(*id)
+                b.push_bind(arrival)
+                    .push_bind(id)
                     .push_bind(p.name_key.as_str())
                     .push_bind(p.name.as_str())
                     .push_bind(p.mentions)
@@ -611,16 +625,22 @@ impl SqliteStore {
             });
             qb.build().execute(&mut *conn).await?;
         }
-        let quotes: Vec<(&str, &QuoteRow)> = rows
+        let quotes: Vec<(&str, i64, &QuoteRow)> = rows
             .iter()
-            .flat_map(|(d, _)| d.quotes.iter().map(|q| (d.article_id.as_str(), q)))
+            .flat_map(|&(d, _, arrival)| {
+                d.quotes
+                    .iter()
+                    .map(move |q| (d.article_id.as_str(), arrival, q))
+            })
             .collect();
         for chunk in quotes.chunks(2000) {
             let mut qb = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO quotes (article_id, seq, speaker, speaker_key, speaker_last, text, start, \"end\") ",
+                "INSERT INTO quotes (arrival, article_id, seq, speaker, speaker_key, speaker_last, text, \
+                 start, \"end\") ",
             );
-            qb.push_values(chunk, |mut b, (id, q)| {
-                b.push_bind(*id)
+            qb.push_values(chunk, |mut b, &(id, arrival, q)| {
+                b.push_bind(arrival)
+                    .push_bind(id)
                     .push_bind(q.seq)
                     .push_bind(q.speaker.as_deref())
                     .push_bind(q.speaker_key.as_deref())
@@ -631,12 +651,12 @@ impl SqliteStore {
             });
             qb.build().execute(&mut *conn).await?;
         }
-        let mut by_key = rows.to_vec();
-        by_key.sort_unstable_by_key(|(_, key)| *key);
+        let mut by_key = rows;
+        by_key.sort_unstable_by_key(|&(_, key, _)| key);
         for chunk in by_key.chunks(1000) {
             let mut qb =
                 QueryBuilder::<Sqlite>::new("INSERT INTO articles_fts (rowid, title, body) ");
-            qb.push_values(chunk, |mut b, (d, key)| {
+            qb.push_values(chunk, |mut b, (d, key, _)| {
                 b.push_bind(*key)
                     .push_bind(d.title.as_deref().unwrap_or_default())
                     .push_bind(d.body_text.as_str());
@@ -876,7 +896,7 @@ impl SqliteStore {
         }
         if plan.exclude_duplicates {
             qb.push(
-                " AND e.article_id NOT IN (SELECT a.article_id FROM articles a \
+                " AND e.arrival NOT IN (SELECT a.arrival FROM articles a \
                  WHERE a.duplicate_of IS NOT NULL",
             );
             if let Some(since) = &plan.since {
@@ -934,6 +954,7 @@ impl SqliteStore {
                 continue;
             }
             let first = prev.map_or(now, |p| p.first_stored_at);
+            let arrival = prev.and_then(|p| p.arrival);
             let stored = match (mode, prev) {
                 (Mode::Rederive, Some(p)) => p.stored_at,
                 _ => now,
@@ -961,6 +982,7 @@ impl SqliteStore {
                     first_stored_at: first,
                     stored_at: stored,
                     sort_key: Some(key),
+                    arrival,
                     indexed: None,
                 },
             );
@@ -968,6 +990,7 @@ impl SqliteStore {
                 &d.article_id,
                 ArticleRow {
                     derived: d,
+                    arrival,
                     first_stored: first,
                     stored,
                     sort_at,
@@ -977,6 +1000,15 @@ impl SqliteStore {
         }
         let mut pending: Vec<ArticleRow> = last.into_values().collect();
         pending.sort_by(|a, b| a.derived.article_id.cmp(&b.derived.article_id));
+        // New articles are numbered after every stored one (the write lock
+        // is held, so no other writer numbers at the same time).
+        let mut next: i64 = sqlx::query_scalar("SELECT coalesce(max(arrival), 0) FROM articles")
+            .fetch_one(&mut *tx)
+            .await?;
+        for r in pending.iter_mut().filter(|r| r.arrival.is_none()) {
+            next += 1;
+            r.arrival = Some(next);
+        }
         let mut keys: Vec<(&str, i64)> = pending
             .iter()
             .map(|r| (r.derived.article_id.as_str(), r.key))
@@ -986,23 +1018,26 @@ impl SqliteStore {
             r.key = *key;
         }
         self.write_article_rows(&mut tx, &pending).await?;
-        let written: Vec<(&Derived, i64)> = pending.iter().map(|r| (r.derived, r.key)).collect();
+        let written: Vec<(&Derived, i64, i64)> = pending
+            .iter()
+            .map(|r| (r.derived, r.key, r.arrival.unwrap_or_default()))
+            .collect();
         if !written.is_empty() {
             let old: Vec<&(i64, String, String)> = written
                 .iter()
-                .filter_map(|(d, _)| initial.get(&d.article_id))
+                .filter_map(|(d, _, _)| initial.get(&d.article_id))
                 .collect();
-            let replaced: Vec<&str> = written
+            let replaced: Vec<i64> = written
                 .iter()
-                .map(|(d, _)| d.article_id.as_str())
-                .filter(|id| existed.contains(*id))
+                .filter(|(d, _, _)| existed.contains(&d.article_id))
+                .map(|&(_, _, arrival)| arrival)
                 .collect();
             self.replace_derived_rows(&mut tx, &written, &replaced, &old)
                 .await?;
         }
         let fps: Vec<(&str, u64)> = written
             .iter()
-            .filter_map(|(d, _)| d.fingerprint.map(|fp| (d.article_id.as_str(), fp)))
+            .filter_map(|(d, _, _)| d.fingerprint.map(|fp| (d.article_id.as_str(), fp)))
             .collect();
         if !fps.is_empty() {
             self.link_batch(&mut tx, &fps).await?;
@@ -1015,6 +1050,9 @@ impl SqliteStore {
 /// An article row to write, with the times and sort key it gets.
 struct ArticleRow<'a> {
     derived: &'a Derived,
+    /// Its arrival number: kept once given; `None` for a new article
+    /// until the batch numbers its new articles.
+    arrival: Option<i64>,
     first_stored: DateTime<Utc>,
     stored: DateTime<Utc>,
     sort_at: DateTime<Utc>,
@@ -1028,6 +1066,8 @@ struct Stored {
     first_stored_at: DateTime<Utc>,
     stored_at: DateTime<Utc>,
     sort_key: Option<i64>,
+    /// Its arrival number (see migration 7), `None` until it is stored.
+    arrival: Option<i64>,
     /// The title and body its full-text entry was made from (to remove
     /// that entry), or `None` for a version written in this batch. An
     /// article has an entry exactly when its sort key is set.
@@ -1083,9 +1123,9 @@ const SUMMARY_COLUMNS: &str = "a.article_id, a.title, a.published, a.site_name, 
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, plan: &ArticlePlan, key_range: bool, walk: bool) {
     let f = &plan.filters;
     let member = if walk {
-        " AND +a.article_id IN (SELECT article_id FROM "
+        " AND +a.arrival IN (SELECT arrival FROM "
     } else {
-        " AND a.article_id IN (SELECT article_id FROM "
+        " AND a.arrival IN (SELECT arrival FROM "
     };
     if let Some(lang) = &f.lang {
         qb.push(" AND a.lang = ").push_bind(lang.clone());
@@ -1099,7 +1139,7 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, plan: &ArticlePlan, key_range: bo
             if let Some(label) = label {
                 qb.push(" AND label = ").push_bind(label.clone());
             }
-            qb.push(" UNION SELECT article_id FROM entity_aliases WHERE alias_key = ")
+            qb.push(" UNION SELECT arrival FROM entity_aliases WHERE alias_key = ")
                 .push_bind(key.clone());
             if let Some(label) = label {
                 qb.push(" AND label = ").push_bind(label.clone());
@@ -1107,9 +1147,11 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, plan: &ArticlePlan, key_range: bo
             qb.push(")");
         }
         (None, Some(label)) => {
-            qb.push(" AND EXISTS (SELECT 1 FROM entities e WHERE e.article_id = a.article_id AND e.label = ")
-                .push_bind(label.clone())
-                .push(")");
+            qb.push(
+                " AND EXISTS (SELECT 1 FROM entities e WHERE e.arrival = a.arrival AND e.label = ",
+            )
+            .push_bind(label.clone())
+            .push(")");
         }
         (None, None) => {}
     }
@@ -1317,7 +1359,7 @@ impl ArticleStore for SqliteStore {
 
     async fn article(&self, article_id: &str) -> Result<Option<ArticleDetail>, StoreError> {
         let Some(r) = sqlx::query(
-            "SELECT event, body_text, site, duplicate_of, first_stored_at, stored_at FROM articles WHERE article_id = ?",
+            "SELECT event, body_text, site, duplicate_of, first_stored_at, stored_at, arrival FROM articles WHERE article_id = ?",
         )
         .bind(article_id)
         .fetch_optional(&self.pool)
@@ -1325,12 +1367,13 @@ impl ArticleStore for SqliteStore {
         else {
             return Ok(None);
         };
+        let arrival: Option<i64> = r.try_get("arrival")?;
         let event = crate::derive::stored_event(r.try_get("event")?, r.try_get("body_text")?)?;
         let entities = sqlx::query(
             "SELECT label, canonical, mentions, aliases, geonames_id, lat, lon, country, kind \
-             FROM entities WHERE article_id = ? ORDER BY mentions DESC, canonical",
+             FROM entities WHERE arrival = ? ORDER BY mentions DESC, canonical",
         )
-        .bind(article_id)
+        .bind(arrival)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -1346,9 +1389,9 @@ impl ArticleStore for SqliteStore {
         .collect::<Result<Vec<_>, StoreError>>()?;
         let places = sqlx::query(
             "SELECT name, mentions, geonames_id, lat, lon, country, kind \
-             FROM places WHERE article_id = ? ORDER BY mentions DESC, name",
+             FROM places WHERE arrival = ? ORDER BY mentions DESC, name",
         )
-        .bind(article_id)
+        .bind(arrival)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -1361,9 +1404,9 @@ impl ArticleStore for SqliteStore {
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
         let quotes = sqlx::query(
-            "SELECT speaker, text, start, \"end\" FROM quotes WHERE article_id = ? ORDER BY seq",
+            "SELECT speaker, text, start, \"end\" FROM quotes WHERE arrival = ? ORDER BY seq",
         )
-        .bind(article_id)
+        .bind(arrival)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -1405,7 +1448,7 @@ impl ArticleStore for SqliteStore {
         }
         let mut qb = QueryBuilder::<Sqlite>::new(
             "SELECT max(e.canonical) AS canonical, e.label, count(*) AS articles, \
-             sum(e.mentions) AS mentions FROM entities e JOIN articles a ON a.article_id = e.article_id \
+             sum(e.mentions) AS mentions FROM entities e JOIN articles a ON a.arrival = e.arrival \
              WHERE 1 = 1",
         );
         if let Some(label) = &plan.label {

@@ -1591,7 +1591,7 @@ async fn a_version_1_sqlite_database_is_upgraded_and_rederived() {
         ..StoreConfig::default()
     };
     let store = open_store(&cfg).await.unwrap();
-    assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6, 7]);
     let hits = list(
         &store,
         ArticleQuery {
@@ -1676,7 +1676,7 @@ async fn a_version_2_sqlite_database_gets_the_leaner_index() {
         _dir: None,
     };
     let store = db.open().await;
-    assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6, 7]);
     for query in [
         ArticleQuery {
             text: Some("Camara".into()),
@@ -1705,4 +1705,134 @@ async fn a_version_2_sqlite_database_gets_the_leaner_index() {
         1
     );
     fts_integrity(&db).await;
+}
+
+#[tokio::test]
+async fn a_version_6_sqlite_database_keeps_its_derived_rows_in_arrival_order() {
+    // Schema 6 held entity, place and quote rows keyed by article id;
+    // migration 7 moves them under the articles' arrival numbers without
+    // re-deriving them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v6.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    for sql in [
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/sqlite/0002_queries.sql"),
+        include_str!("../migrations/sqlite/0003_leaner_index.sql"),
+        include_str!("../migrations/sqlite/0004_entity_period.sql"),
+        include_str!("../migrations/sqlite/0005_band_fingerprints.sql"),
+        include_str!("../migrations/sqlite/0006_fewer_merges.sql"),
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY NOT NULL, applied_at TEXT NOT NULL);
+         INSERT INTO schema_migrations VALUES (1, '2026-01-01T00:00:00.000000Z'),
+             (2, '2026-01-01T00:00:00.000000Z'), (3, '2026-01-01T00:00:00.000000Z'),
+             (4, '2026-01-01T00:00:00.000000Z'), (5, '2026-01-01T00:00:00.000000Z'),
+             (6, '2026-01-01T00:00:00.000000Z');",
+    ] {
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+    }
+    // Two articles as schema 6 stored them, derived rows included (the
+    // derivation is current, so nothing is re-derived on open).
+    for (n, id, person) in [(1, "old-1", "Sadio Camara"), (2, "old-2", "Assimi Goïta")] {
+        let ev = Ev::new(id, "Titre", "Texte", "fr", "2025-06-25").build();
+        sqlx::query(
+            "INSERT INTO articles (article_id, trace_id, url, title, published, body_text,
+                 enriched_at, stored_at, first_stored_at, sort_at, sort_key, schema_version,
+                 derived_version, event, published_at)
+             VALUES (?, 't', ?, 'Titre', '2025-06-25', 'Texte', '2025-06-25T07:14:02.000000Z',
+                 '2025-06-25T07:15:00.000000Z', '2025-06-25T07:15:00.000000Z',
+                 '2025-06-25T00:00:00.000000Z', ?, 1, 1, ?, '2025-06-25T00:00:00.000000Z')",
+        )
+        .bind(id)
+        .bind(format!("https://x.ml/{id}"))
+        .bind(n)
+        .bind(serde_json::to_string(&ev).unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+        let key = person.to_lowercase().replace('ï', "i");
+        sqlx::query(
+            "INSERT INTO entities (article_id, label, canonical, canonical_key, mentions, aliases,
+                 published_us) VALUES (?, 'PER', ?, ?, 2, '[]', 1750809600000000)",
+        )
+        .bind(id)
+        .bind(person)
+        .bind(&key)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO places (article_id, name_key, name, mentions, country)
+             VALUES (?, 'bamako', 'Bamako', 1, 'ML')",
+        )
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO quotes (article_id, seq, speaker, speaker_key, speaker_last, text, start, \"end\")
+             VALUES (?, 0, ?, ?, 'x', 'Nous avançons', 0, 5)",
+        )
+        .bind(id)
+        .bind(person)
+        .bind(&key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let db = TestDb {
+        cfg: StoreConfig {
+            db: path.display().to_string(),
+            ..StoreConfig::default()
+        },
+        backend: Backend::Sqlite,
+        _dir: None,
+    };
+    let store = db.open().await;
+    assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6, 7]);
+    let d = store.article("old-2").await.unwrap().unwrap();
+    assert_eq!(d.entities.len(), 1);
+    assert_eq!(d.entities[0].canonical, "Assimi Goïta");
+    assert_eq!(d.places.len(), 1);
+    assert_eq!(d.quotes.len(), 1);
+    let hits = list(
+        &store,
+        ArticleQuery {
+            entity: Some("Sadio Camara".into()),
+            ..q()
+        },
+    )
+    .await;
+    assert_eq!(ids(&hits), vec!["old-1"]);
+    // A new article is numbered after them, and an old one keeps its
+    // number (and its rows) when it is stored again.
+    store
+        .upsert(
+            &Ev::new("new-1", "Titre", "Texte", "fr", "2025-06-26")
+                .entities(vec![ent("Bamako", 0, "LOC", "Bamako")])
+                .build(),
+        )
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let arrivals: Vec<(String, i64)> =
+        sqlx::query_as("SELECT article_id, arrival FROM articles ORDER BY arrival")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    assert_eq!(arrivals.len(), 3);
+    assert_eq!(arrivals[2].0, "new-1");
+    assert!(arrivals[2].1 > arrivals[1].1);
+    let hits = list(
+        &store,
+        ArticleQuery {
+            place: Some("Bamako".into()),
+            ..q()
+        },
+    )
+    .await;
+    assert_eq!(ids(&hits), vec!["new-1", "old-1", "old-2"]);
 }
