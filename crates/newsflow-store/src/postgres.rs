@@ -1227,10 +1227,11 @@ impl ArticleStore for PostgresStore {
         };
         let mut reach = u64::from(window) * 4;
         let rows = loop {
-            let floor = self
-                .key_floor(histogram.as_deref(), below, reach)
-                .await?
-                .filter(|f| lo.is_none_or(|lo| *f > lo));
+            let floor = match &tsquery {
+                Some(_) => self.key_floor(histogram.as_deref(), below, reach).await?,
+                None => None,
+            }
+            .filter(|f| lo.is_none_or(|lo| *f > lo));
             let qb = article_query(&plan, tsquery.as_deref(), floor, window);
             // Not a prepared statement: PostgreSQL plans it for these
             // values (the key range above all), which a cached generic
