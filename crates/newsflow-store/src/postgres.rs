@@ -343,8 +343,9 @@ impl PostgresStore {
         // A write that finds the full-text index's pending list full
         // merges it into the index, gathering its entries in work_mem
         // (4 MB by default) and going over the index once per fill: room
-        // for the whole 16 MB list makes that one pass. Measured at 100k
-        // articles: +9 % stored per second.
+        // for the whole 16 MB list makes that one pass (+9 % stored per
+        // second at 100k articles in one comparison, inside the noise of
+        // the machine it was measured on).
         sqlx::query("SET LOCAL work_mem = '64MB'")
             .execute(&mut *tx)
             .await?;

@@ -1002,12 +1002,15 @@ impl SqliteStore {
         pending.sort_by(|a, b| a.derived.article_id.cmp(&b.derived.article_id));
         // New articles are numbered after every stored one (the write lock
         // is held, so no other writer numbers at the same time).
-        let mut next: i64 = sqlx::query_scalar("SELECT coalesce(max(arrival), 0) FROM articles")
-            .fetch_one(&mut *tx)
-            .await?;
-        for r in pending.iter_mut().filter(|r| r.arrival.is_none()) {
-            next += 1;
-            r.arrival = Some(next);
+        if pending.iter().any(|r| r.arrival.is_none()) {
+            let mut next: i64 =
+                sqlx::query_scalar("SELECT coalesce(max(arrival), 0) FROM articles")
+                    .fetch_one(&mut *tx)
+                    .await?;
+            for r in pending.iter_mut().filter(|r| r.arrival.is_none()) {
+                next += 1;
+                r.arrival = Some(next);
+            }
         }
         let mut keys: Vec<(&str, i64)> = pending
             .iter()
@@ -1641,6 +1644,17 @@ mod collision_tests {
         .unwrap()
     }
 
+    /// A store on a new file in a directory deleted with the guard.
+    async fn temp_store() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = StoreConfig {
+            db: dir.path().join("c.db").display().to_string(),
+            ..StoreConfig::default()
+        };
+        let store = SqliteStore::open(&cfg).await.unwrap();
+        (dir, store)
+    }
+
     async fn sort_keys(store: &SqliteStore) -> Vec<i64> {
         sqlx::query_scalar("SELECT sort_key FROM articles ORDER BY sort_key")
             .fetch_all(&store.pool)
@@ -1651,12 +1665,7 @@ mod collision_tests {
     #[tokio::test]
     async fn a_key_a_stored_article_holds_is_bumped() {
         let (a, b) = colliding_ids();
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = StoreConfig {
-            db: dir.path().join("c.db").display().to_string(),
-            ..StoreConfig::default()
-        };
-        let store = SqliteStore::open(&cfg).await.unwrap();
+        let (_dir, store) = temp_store().await;
         store.upsert(&ev(&b)).await.unwrap();
         let held = sort_keys(&store).await;
         // Another batch wants the same key, for another id.
@@ -1670,12 +1679,7 @@ mod collision_tests {
     #[tokio::test]
     async fn colliding_sort_keys_are_bumped_not_lost() {
         let (a, b) = colliding_ids();
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = StoreConfig {
-            db: dir.path().join("c.db").display().to_string(),
-            ..StoreConfig::default()
-        };
-        let store = SqliteStore::open(&cfg).await.unwrap();
+        let (_dir, store) = temp_store().await;
         store.upsert_batch(&[ev(&a), ev(&b)]).await.unwrap();
         // Redelivered: the keys stay, nothing is duplicated.
         store.upsert(&ev(&b)).await.unwrap();

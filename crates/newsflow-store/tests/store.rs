@@ -1586,11 +1586,7 @@ async fn a_version_1_sqlite_database_is_upgraded_and_rederived() {
         .unwrap();
     pool.close().await;
 
-    let cfg = StoreConfig {
-        db: path.display().to_string(),
-        ..StoreConfig::default()
-    };
-    let store = open_store(&cfg).await.unwrap();
+    let store = TestDb::sqlite_file(&path).open().await;
     assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6, 7]);
     let hits = list(
         &store,
@@ -1667,14 +1663,7 @@ async fn a_version_2_sqlite_database_gets_the_leaner_index() {
         .unwrap();
     pool.close().await;
 
-    let db = TestDb {
-        cfg: StoreConfig {
-            db: path.display().to_string(),
-            ..StoreConfig::default()
-        },
-        backend: Backend::Sqlite,
-        _dir: None,
-    };
+    let db = TestDb::sqlite_file(&path);
     let store = db.open().await;
     assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6, 7]);
     for query in [
@@ -1782,14 +1771,7 @@ async fn a_version_6_sqlite_database_keeps_its_derived_rows_in_arrival_order() {
     }
     pool.close().await;
 
-    let db = TestDb {
-        cfg: StoreConfig {
-            db: path.display().to_string(),
-            ..StoreConfig::default()
-        },
-        backend: Backend::Sqlite,
-        _dir: None,
-    };
+    let db = TestDb::sqlite_file(&path);
     let store = db.open().await;
     assert_eq!(applied(&store).await, vec![1, 2, 3, 4, 5, 6, 7]);
     let d = store.article("old-2").await.unwrap().unwrap();

@@ -50,6 +50,18 @@ impl TestDb {
         }
     }
 
+    /// The SQLite file at `path`, made by the test (an older schema).
+    pub fn sqlite_file(path: &std::path::Path) -> Self {
+        Self {
+            cfg: StoreConfig {
+                db: path.display().to_string(),
+                ..StoreConfig::default()
+            },
+            backend: Backend::Sqlite,
+            _dir: None,
+        }
+    }
+
     pub async fn open(&self) -> AnyStore {
         let store = open_store(&self.cfg).await.unwrap();
         assert_eq!(store_backend(&store), self.backend);
