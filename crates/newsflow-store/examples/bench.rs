@@ -119,12 +119,18 @@ async fn one(backend: &str, args: &Args) -> Result<bench::BenchReport, String> {
         ..StoreConfig::default()
     };
     let result = async {
-        let store = open_store(&cfg).await.map_err(|e| e.to_string())?;
+        let store = std::sync::Arc::new(open_store(&cfg).await.map_err(|e| e.to_string())?);
         eprintln!("{backend}: storing {} articles ...", args.opts.articles);
         let report = if args.queries_only {
-            bench::run_queries(&store, &args.opts).await
+            bench::run_queries(&*store, &args.opts).await
         } else {
-            bench::run(&store, &args.opts, |line| eprintln!("{backend}: {line}")).await
+            {
+                let backend = backend.to_string();
+                bench::run(store.clone(), &args.opts, move |line| {
+                    eprintln!("{backend}: {line}")
+                })
+                .await
+            }
         }
         .map_err(|e| e.to_string());
         store.close().await;

@@ -8,6 +8,7 @@
 //! `examples/bench.rs` runs it on throw-away databases; `newsflow bench
 //! store` can run it on any store. It reports figures and asserts nothing.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -479,48 +480,65 @@ where
 /// empty), then time each kind of query. `progress` receives a line now
 /// and then.
 pub async fn run<S: ArticleStore>(
-    store: &S,
+    store: Arc<S>,
     opts: &BenchOptions,
-    progress: impl Fn(&str),
+    progress: impl Fn(&str) + Send + Sync + 'static,
 ) -> Result<BenchReport, StoreError> {
-    let corpus = Corpus::of(opts);
+    let corpus = Arc::new(Corpus::of(opts));
     let batch = opts.batch.max(1) as u64;
-    let claimed = AtomicU64::new(0);
-    let stored = AtomicU64::new(0);
+    let claimed = Arc::new(AtomicU64::new(0));
+    let stored = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
-    let last_report = std::sync::Mutex::new(Instant::now());
-    // Each writer claims the next batch, builds it and stores it: the
-    // figure includes building the events, as a real stage decodes them.
-    let writer = || async {
-        loop {
-            let start = claimed.fetch_add(batch, Ordering::Relaxed);
-            if start >= opts.articles {
-                return Ok::<(), StoreError>(());
-            }
-            let end = (start + batch).min(opts.articles);
-            let events: Vec<_> = (start..end).map(|i| corpus.event(opts.seed, i)).collect();
-            store.upsert_batch(&events).await?;
-            let done = stored.fetch_add(end - start, Ordering::Relaxed) + end - start;
-            if let Ok(mut last) = last_report.lock()
-                && last.elapsed() > Duration::from_secs(5)
-            {
-                progress(&format!(
-                    "stored {done}/{} ({:.0} articles/s)",
-                    opts.articles,
-                    done as f64 / started.elapsed().as_secs_f64()
-                ));
-                *last = Instant::now();
-            }
-        }
-    };
+    let last_report = Arc::new(std::sync::Mutex::new(Instant::now()));
+    let progress = Arc::new(progress);
     let writers = match store.backend() {
         Backend::Sqlite => 1,
         Backend::Postgres => opts.writers.max(1),
     };
-    futures::future::try_join_all((0..writers).map(|_| writer())).await?;
+    // Each writer is a task of its own (a stage replica's), claims the
+    // next batch, builds it and stores it: the figure includes building
+    // the events, as a real stage decodes them.
+    let tasks: Vec<_> = (0..writers)
+        .map(|_| {
+            let (store, corpus, claimed, stored, last_report, progress) = (
+                store.clone(),
+                corpus.clone(),
+                claimed.clone(),
+                stored.clone(),
+                last_report.clone(),
+                progress.clone(),
+            );
+            let (articles, seed) = (opts.articles, opts.seed);
+            tokio::spawn(async move {
+                loop {
+                    let start = claimed.fetch_add(batch, Ordering::Relaxed);
+                    if start >= articles {
+                        return Ok::<(), StoreError>(());
+                    }
+                    let end = (start + batch).min(articles);
+                    let events: Vec<_> = (start..end).map(|i| corpus.event(seed, i)).collect();
+                    store.upsert_batch(&events).await?;
+                    let done = stored.fetch_add(end - start, Ordering::Relaxed) + end - start;
+                    if let Ok(mut last) = last_report.lock()
+                        && last.elapsed() > Duration::from_secs(5)
+                    {
+                        progress(&format!(
+                            "stored {done}/{articles} ({:.0} articles/s)",
+                            done as f64 / started.elapsed().as_secs_f64()
+                        ));
+                        *last = Instant::now();
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await
+            .map_err(|e| StoreError::Config(format!("a benchmark writer failed: {e}")))??;
+    }
     let insert_secs = started.elapsed().as_secs_f64();
     progress("timing queries");
-    let (queries, linked) = time_all_queries(store, opts, &corpus).await?;
+    let (queries, linked) = time_all_queries(&*store, opts, &corpus).await?;
     Ok(BenchReport {
         backend: store.backend().to_string(),
         articles: opts.articles,

@@ -19,7 +19,7 @@ use crate::query::{
     EntityPlan, EntityQuery, Filters, GeoInfo, Page, PlaceInfo, QuoteHit, QuoteInfo, QuoteQuery,
     RANK_WINDOW, Sort, encode_cursor, next_cursor,
 };
-use crate::syndication::{self, Copy, Linker, Rank, Step};
+use crate::syndication::{self, Copy, Linker, Merges, Rank, Step};
 use crate::{ArticleStore, Backend, StoreConfig, StoreError, UpsertOutcome};
 
 /// Schema migrations, applied in order, each once, each in its own
@@ -716,8 +716,10 @@ impl PostgresStore {
     }
 
     /// Link the written articles `fps` (id, fingerprint) with their
-    /// copies (see `syndication`): one lookup for the batch, then only the
-    /// merges are written. The caller holds the syndication lock.
+    /// copies (see `syndication`): one lookup for the batch, then the
+    /// merges in one statement (one per merge took half the time the lock
+    /// was held, at 50 merges a batch). The caller holds the syndication
+    /// lock.
     async fn link_batch(
         &self,
         conn: &mut PgConnection,
@@ -743,6 +745,7 @@ impl PostgresStore {
         .await?;
         let mut linker = Linker::new(self.max_distance);
         linker.add(rows.iter().map(copy_of).collect::<Result<Vec<_>, _>>()?);
+        let mut merges = Merges::default();
         for id in &ids {
             loop {
                 match linker.link(id) {
@@ -761,27 +764,30 @@ impl PostgresStore {
                         linker.add(syndication::with_placeholders(&missing, found));
                     }
                     Step::Merge { best, roots } => {
-                        sqlx::query(
-                            "UPDATE articles SET duplicate_of = $1
-                             WHERE article_id <> $1 AND duplicate_of IS DISTINCT FROM $1
-                             AND (article_id = ANY($2) OR duplicate_of = ANY($2))",
-                        )
-                        .bind(&best)
-                        .bind(&roots)
-                        .persistent(false)
-                        .execute(&mut *conn)
-                        .await?;
-                        sqlx::query(
-                            "UPDATE articles SET duplicate_of = NULL
-                             WHERE article_id = $1 AND duplicate_of IS NOT NULL",
-                        )
-                        .bind(&best)
-                        .execute(&mut *conn)
-                        .await?;
+                        merges.add(&best, &roots);
                         break;
                     }
                 }
             }
+        }
+        // The merges in one statement: a row that is one of the roots, or
+        // points at one, points at that root's last original (nothing, for
+        // the original itself).
+        if !merges.is_empty() {
+            let (roots, originals) = merges.resolved();
+            sqlx::query(
+                "UPDATE articles a SET duplicate_of = nullif(m.original, a.article_id)
+                 FROM UNNEST($1::text[], $2::text[]) AS m(root, original)
+                 WHERE (a.article_id = ANY($1) OR a.duplicate_of = ANY($1))
+                 AND m.root = CASE WHEN a.article_id = ANY($1) THEN a.article_id
+                                   ELSE a.duplicate_of END
+                 AND a.duplicate_of IS DISTINCT FROM nullif(m.original, a.article_id)",
+            )
+            .bind(&roots)
+            .bind(&originals)
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?;
         }
         Ok(())
     }

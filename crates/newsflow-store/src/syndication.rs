@@ -266,11 +266,79 @@ pub(crate) fn batch_probes(fps: &[u64], max_distance: u32) -> [Vec<i64>; 4] {
     out.map(|set| set.into_iter().collect())
 }
 
+/// The merges of a batch, made one after the other in memory (see
+/// [`Linker::link`]), as one mapping to write in a single statement: each
+/// root a merge named, and the original it points at once every merge is
+/// applied (itself, for the original). Every root was an original in the
+/// stored data before the batch (a merge only joins the roots of clusters,
+/// and its best is one of them), so a stored row is either one of these
+/// roots or points at one of them, never both.
+#[derive(Debug, Default)]
+pub(crate) struct Merges {
+    /// What each root pointed at after the merge that named it last.
+    parent: std::collections::HashMap<String, String>,
+    /// The roots, in the order they were first named.
+    roots: Vec<String>,
+}
+
+impl Merges {
+    /// Record that every one of `roots` and their members now point at
+    /// `best` (one of them).
+    pub(crate) fn add(&mut self, best: &str, roots: &[String]) {
+        for r in roots {
+            if !self.parent.contains_key(r) {
+                self.roots.push(r.clone());
+            }
+            self.parent.insert(r.clone(), best.to_string());
+        }
+    }
+
+    /// Whether no merge was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.roots.is_empty()
+    }
+
+    /// Each root and the original it ends up with, as two parallel lists.
+    pub(crate) fn resolved(&self) -> (Vec<String>, Vec<String>) {
+        let last = self
+            .roots
+            .iter()
+            .map(|r| {
+                let mut at = r;
+                // A root merged under a later merge's root follows it; a
+                // chain is at most as long as the batch has merges.
+                for _ in 0..=self.roots.len() {
+                    match self.parent.get(at) {
+                        Some(next) if next != at => at = next,
+                        _ => break,
+                    }
+                }
+                at.clone()
+            })
+            .collect();
+        (self.roots.clone(), last)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn merges_compose_into_the_last_original_of_each_root() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut m = Merges::default();
+        assert!(m.is_empty());
+        m.add("a", &ids(&["a", "b"]));
+        m.add("d", &ids(&["d", "e"]));
+        // The cluster of a joins c's, whose original wins.
+        m.add("c", &ids(&["c", "a"]));
+        let (roots, originals) = m.resolved();
+        assert_eq!(roots, ids(&["a", "b", "d", "e", "c"]));
+        assert_eq!(originals, ids(&["c", "c", "d", "d", "c"]));
+    }
 
     #[test]
     fn probes_find_everything_within_the_threshold() {
