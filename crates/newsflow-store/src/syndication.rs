@@ -185,6 +185,11 @@ pub(crate) enum Step {
 pub(crate) struct Linker {
     max_distance: u32,
     rows: std::collections::HashMap<String, Copy>,
+    /// The ids of the known articles by the value of each band of their
+    /// fingerprint: an article's near ones are found by probing, as in
+    /// the database, instead of measuring every known article (a batch
+    /// loads thousands).
+    by_band: [std::collections::HashMap<u16, Vec<String>>; 4],
 }
 
 impl Linker {
@@ -192,14 +197,52 @@ impl Linker {
         Self {
             max_distance,
             rows: std::collections::HashMap::new(),
+            by_band: Default::default(),
         }
     }
 
     /// Know these stored articles.
     pub(crate) fn add(&mut self, rows: impl IntoIterator<Item = Copy>) {
         for c in rows {
-            self.rows.insert(c.rank.article_id.clone(), c);
+            let id = c.rank.article_id.clone();
+            if let Some(fp) = c.fingerprint
+                && self.rows.get(&id).and_then(|known| known.fingerprint) != Some(fp)
+            {
+                for (band, value) in self.by_band.iter_mut().zip(bands(fp)) {
+                    band.entry(value as u16).or_default().push(id.clone());
+                }
+            }
+            self.rows.insert(id, c);
         }
+    }
+
+    /// The known articles within `max_distance` bits of `fp`, but `id`.
+    fn near(&self, id: &str, fp: u64) -> Vec<Copy> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (band, values) in self.by_band.iter().zip(probes(fp, self.max_distance)) {
+            for other in values
+                .iter()
+                .filter_map(|v| band.get(&(*v as u16)))
+                .flatten()
+            {
+                if other == id || !seen.insert(other.as_str()) {
+                    continue;
+                }
+                if let Some(c) = self.rows.get(other)
+                    && c.fingerprint
+                        .is_some_and(|f| distance(f, fp) <= self.max_distance)
+                {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The original known article `id` points at, as linked so far.
+    pub(crate) fn original_of(&self, id: &str) -> Option<&str> {
+        self.rows.get(id)?.duplicate_of.as_deref()
     }
 
     /// Link article `id` with the known articles near it.
@@ -210,16 +253,7 @@ impl Linker {
         let Some(fp) = this.fingerprint else {
             return Step::Done;
         };
-        let near: Vec<Copy> = self
-            .rows
-            .values()
-            .filter(|c| {
-                c.rank.article_id != id
-                    && c.fingerprint
-                        .is_some_and(|f| distance(f, fp) <= self.max_distance)
-            })
-            .cloned()
-            .collect();
+        let near = self.near(id, fp);
         let roots = roots_to_merge(&this, &near, self.max_distance);
         if roots.len() < 2 {
             // Matches nothing, or only its own cluster.
