@@ -944,6 +944,28 @@ async fn syndicated_copies_are_linked_whichever_arrives_first(b: Backend) {
             Some(original.article_id.as_str())
         );
     }
+    // Both copies in one batch, in either order: linked as they are
+    // written, and a second batch bringing them again changes nothing.
+    for order in [[&republished, &original], [&original, &republished]] {
+        let db = TestDb::new(b, "syndication-batch").await;
+        let store = db.open().await;
+        let batch: Vec<_> = order.iter().map(|e| (*e).clone()).collect();
+        for _ in 0..2 {
+            store.upsert_batch(&batch).await.unwrap();
+            let rep = store
+                .article(&republished.article_id)
+                .await
+                .unwrap()
+                .unwrap();
+            let orig = store.article(&original.article_id).await.unwrap().unwrap();
+            assert_eq!(
+                rep.duplicate_of.as_deref(),
+                Some(original.article_id.as_str())
+            );
+            assert_eq!(orig.duplicate_of, None);
+            assert_eq!(orig.duplicates, vec![republished.article_id.clone()]);
+        }
+    }
 }
 
 async fn copies_stored_concurrently_by_two_replicas_are_linked(b: Backend) {
