@@ -124,13 +124,11 @@ async fn one(backend: &str, args: &Args) -> Result<bench::BenchReport, String> {
         let report = if args.queries_only {
             bench::run_queries(&*store, &args.opts).await
         } else {
-            {
-                let backend = backend.to_string();
-                bench::run(store.clone(), &args.opts, move |line| {
-                    eprintln!("{backend}: {line}")
-                })
-                .await
-            }
+            let backend = backend.to_string();
+            bench::run(store.clone(), &args.opts, move |line| {
+                eprintln!("{backend}: {line}")
+            })
+            .await
         }
         .map_err(|e| e.to_string());
         store.close().await;

@@ -783,25 +783,14 @@ impl PostgresStore {
         let stored = self.copy_candidates(&mut conn, &fps).await?;
         drop(conn);
         let mut linker = Linker::new(self.max_distance);
-        let known: std::collections::HashSet<String> =
-            stored.iter().map(|c| c.rank.article_id.clone()).collect();
         linker.add(stored);
         // The new articles as they will be stored (an id already stored is
         // updated and keeps its link: left to `link_batch`).
         let new: Vec<&Derived> = derived
             .iter()
-            .filter(|d| d.fingerprint.is_some() && !known.contains(&d.article_id))
+            .filter(|d| d.fingerprint.is_some() && !linker.knows(&d.article_id))
             .collect();
-        linker.add(new.iter().map(|d| Copy {
-            rank: Rank {
-                republication: d.republication,
-                published_day: d.published_day.clone().into(),
-                first_stored_at: now,
-                article_id: d.article_id.clone(),
-            },
-            fingerprint: d.fingerprint,
-            duplicate_of: None,
-        }));
+        linker.add(new.iter().map(|d| Copy::of_row(d, now, None)));
         for d in &new {
             // Merges are applied in memory; a cluster whose root is not
             // among the rows loaded (`Step::Need`) is left to `link_batch`,

@@ -420,7 +420,8 @@ impl SqliteStore {
     }
 
     /// Write the article rows of a batch (distinct ids, keys from
-    /// `free_sort_keys`), many rows a statement.
+    /// `free_sort_keys`), many rows a statement; a new article with the
+    /// original `link_rows` found for it (a stored one keeps its link).
     async fn write_article_rows(
         &self,
         conn: &mut SqliteConnection,
@@ -774,17 +775,8 @@ impl SqliteStore {
             .iter()
             .filter(|r| r.derived.fingerprint.is_some())
             .map(|r| {
-                let d = r.derived;
-                Copy {
-                    rank: Rank {
-                        republication: d.republication,
-                        published_day: d.published_day.clone().into(),
-                        first_stored_at: r.first_stored,
-                        article_id: d.article_id.clone(),
-                    },
-                    fingerprint: d.fingerprint,
-                    duplicate_of: linker.original_of(&d.article_id).map(str::to_string),
-                }
+                let stored_link = linker.original_of(&r.derived.article_id);
+                Copy::of_row(r.derived, r.first_stored, stored_link.map(str::to_string))
             })
             .collect();
         linker.add(written);

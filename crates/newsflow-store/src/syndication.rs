@@ -138,6 +138,27 @@ pub(crate) fn roots_to_merge(this: &Copy, candidates: &[Copy], max_distance: u32
     roots
 }
 
+impl Copy {
+    /// Article `d` as it is about to be written: stored first at
+    /// `first_stored_at`, pointing at `duplicate_of`.
+    pub(crate) fn of_row(
+        d: &crate::derive::Derived,
+        first_stored_at: DateTime<Utc>,
+        duplicate_of: Option<String>,
+    ) -> Self {
+        Self {
+            rank: Rank {
+                republication: d.republication,
+                published_day: d.published_day.clone().into(),
+                first_stored_at,
+                article_id: d.article_id.clone(),
+            },
+            fingerprint: d.fingerprint,
+            duplicate_of,
+        }
+    }
+}
+
 /// The columns [`Copy`] is read from.
 pub(crate) const COPY_COLUMNS: &str =
     "article_id, republication, published_day, first_stored_at, fingerprint, duplicate_of";
@@ -238,6 +259,11 @@ impl Linker {
             }
         }
         out
+    }
+
+    /// Whether article `id` is known.
+    pub(crate) fn knows(&self, id: &str) -> bool {
+        self.rows.contains_key(id)
     }
 
     /// The original known article `id` points at, as linked so far.

@@ -888,19 +888,8 @@ async fn syndicated_copies_are_linked_whichever_arrives_first(b: Backend) {
         for ev in order {
             store.upsert(ev).await.unwrap();
         }
-        let rep = store
-            .article(&republished.article_id)
-            .await
-            .unwrap()
-            .unwrap();
-        let orig = store.article(&original.article_id).await.unwrap().unwrap();
         // L'Essor is the original: abamako says it republishes it.
-        assert_eq!(
-            rep.duplicate_of.as_deref(),
-            Some(original.article_id.as_str())
-        );
-        assert_eq!(orig.duplicate_of, None);
-        assert_eq!(orig.duplicates, vec![republished.article_id.clone()]);
+        assert_copy_of(&store, &republished.article_id, &original.article_id).await;
         assert!(
             store
                 .article("u1")
@@ -952,20 +941,19 @@ async fn syndicated_copies_are_linked_whichever_arrives_first(b: Backend) {
         let batch: Vec<_> = order.iter().map(|e| (*e).clone()).collect();
         for _ in 0..2 {
             store.upsert_batch(&batch).await.unwrap();
-            let rep = store
-                .article(&republished.article_id)
-                .await
-                .unwrap()
-                .unwrap();
-            let orig = store.article(&original.article_id).await.unwrap().unwrap();
-            assert_eq!(
-                rep.duplicate_of.as_deref(),
-                Some(original.article_id.as_str())
-            );
-            assert_eq!(orig.duplicate_of, None);
-            assert_eq!(orig.duplicates, vec![republished.article_id.clone()]);
+            assert_copy_of(&store, &republished.article_id, &original.article_id).await;
         }
     }
+}
+
+/// `copy` points at `original`, which points at nothing and lists `copy`
+/// as its only copy.
+async fn assert_copy_of(store: &AnyStore, copy: &str, original: &str) {
+    let c = store.article(copy).await.unwrap().unwrap();
+    let o = store.article(original).await.unwrap().unwrap();
+    assert_eq!(c.duplicate_of.as_deref(), Some(original));
+    assert_eq!(o.duplicate_of, None);
+    assert_eq!(o.duplicates, vec![copy.to_string()]);
 }
 
 async fn copies_stored_concurrently_by_two_replicas_are_linked(b: Backend) {
